@@ -1,0 +1,121 @@
+"""Every ``LINKCRAWLER_*`` setting with its default, parsed once into a frozen :class:`Config`.
+
+``DEFAULTS`` is the one place where our defaults live; ``SCRAPY_DEFAULTS`` are the Scrapy settings the
+``site`` spider needs (applied at "default" priority, so ``settings.py`` and ``-s`` still win).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy.settings import BaseSettings
+
+DEFAULTS: dict[str, Any] = {
+    # where run folders go: <EXPORT_DIR>/<host>/<UTC timestamp>/
+    "LINKCRAWLER_EXPORT_DIR": "exports",
+    # table format: csv (rows flushed page by page) or parquet (part files)
+    "LINKCRAWLER_FORMAT": "csv",
+    # rows per Parquet part file
+    "LINKCRAWLER_PARQUET_PART_ROWS": 50_000,
+    # count subdomains of the start URL's registered domain as internal
+    "LINKCRAWLER_INCLUDE_SUBDOMAINS": False,
+    # stop scheduling new pages after this many (0 = no limit)
+    "LINKCRAWLER_MAX_PAGES": 1_000_000,
+    # crawl internal links marked nofollow (the link rows still say follow=False)
+    "LINKCRAWLER_FOLLOW_NOFOLLOW": True,
+    # anchors longer than this are cut and end with "…"
+    "LINKCRAWLER_MAX_ANCHOR_CHARS": 500,
+    # position rules of your theme, tried before the built-in ones: {"css selector or class/id word": "position"}
+    "LINKCRAWLER_POSITION_RULES": {},
+    # affiliate rules added to the built-in ones
+    "LINKCRAWLER_AFFILIATE_DOMAINS": [],
+    "LINKCRAWLER_AFFILIATE_PARAMS": [],
+    "LINKCRAWLER_AFFILIATE_PATHS": [],
+    "LINKCRAWLER_AFFILIATE_PATTERNS": [],
+}
+
+SCRAPY_DEFAULTS: dict[str, Any] = {
+    "ROBOTSTXT_OBEY": True,
+    # non-2xx pages are pages too
+    "HTTPERROR_ALLOW_ALL": True,
+    # breadth-first, so that depth is the number of clicks from the start page
+    "DEPTH_PRIORITY": 1,
+    "SCHEDULER_DISK_QUEUE": "scrapy.squeues.PickleFifoDiskQueue",
+    "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
+    # bounds that keep a calendar trap or a huge response from sinking a run
+    "DEPTH_LIMIT": 30,
+    "URLLENGTH_LIMIT": 2083,
+    "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,
+    "DOWNLOAD_WARNSIZE": 8 * 1024 * 1024,
+    "DOWNLOAD_TIMEOUT": 30,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "USER_AGENT": "linkcrawler/0.1",
+    "LOG_LEVEL": "INFO",
+    "TELNETCONSOLE_ENABLED": False,
+    "ITEM_PIPELINES": {"linkcrawler.pipelines.StorePipeline": 500},
+}
+
+POSITIONS = ("header", "navigation", "breadcrumb", "content", "sidebar", "comments", "footer")
+
+
+def _dict(settings: BaseSettings, name: str) -> dict[str, str]:
+    value = settings.get(name) or {}
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip() else {}
+    return {str(k): str(v) for k, v in dict(value).items()}
+
+
+def _list(settings: BaseSettings, name: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in settings.getlist(name) if s.strip())
+
+
+@dataclass(frozen=True)
+class Config:
+    export_dir: str = DEFAULTS["LINKCRAWLER_EXPORT_DIR"]
+    format: str = DEFAULTS["LINKCRAWLER_FORMAT"]
+    parquet_part_rows: int = DEFAULTS["LINKCRAWLER_PARQUET_PART_ROWS"]
+    include_subdomains: bool = DEFAULTS["LINKCRAWLER_INCLUDE_SUBDOMAINS"]
+    max_pages: int = DEFAULTS["LINKCRAWLER_MAX_PAGES"]
+    follow_nofollow: bool = DEFAULTS["LINKCRAWLER_FOLLOW_NOFOLLOW"]
+    max_anchor_chars: int = DEFAULTS["LINKCRAWLER_MAX_ANCHOR_CHARS"]
+    position_rules: dict[str, str] = field(default_factory=dict)
+    affiliate_domains: tuple[str, ...] = ()
+    affiliate_params: tuple[str, ...] = ()
+    affiliate_paths: tuple[str, ...] = ()
+    affiliate_patterns: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Config:
+        """Read every LINKCRAWLER_* setting; raise ValueError naming the setting when a value is unusable."""
+        fmt = settings.get("LINKCRAWLER_FORMAT", DEFAULTS["LINKCRAWLER_FORMAT"]).lower()
+        if fmt not in ("csv", "parquet"):
+            raise ValueError(f"LINKCRAWLER_FORMAT must be csv or parquet, not {fmt!r}")
+        rules = _dict(settings, "LINKCRAWLER_POSITION_RULES")
+        bad = {k: v for k, v in rules.items() if v not in POSITIONS}
+        if bad:
+            raise ValueError(f"LINKCRAWLER_POSITION_RULES: unknown positions {bad}; use one of {POSITIONS}")
+        return cls(
+            export_dir=settings.get("LINKCRAWLER_EXPORT_DIR", DEFAULTS["LINKCRAWLER_EXPORT_DIR"]),
+            format=fmt,
+            parquet_part_rows=settings.getint(
+                "LINKCRAWLER_PARQUET_PART_ROWS", DEFAULTS["LINKCRAWLER_PARQUET_PART_ROWS"]
+            ),
+            include_subdomains=settings.getbool(
+                "LINKCRAWLER_INCLUDE_SUBDOMAINS", DEFAULTS["LINKCRAWLER_INCLUDE_SUBDOMAINS"]
+            ),
+            max_pages=settings.getint("LINKCRAWLER_MAX_PAGES", DEFAULTS["LINKCRAWLER_MAX_PAGES"]),
+            follow_nofollow=settings.getbool(
+                "LINKCRAWLER_FOLLOW_NOFOLLOW", DEFAULTS["LINKCRAWLER_FOLLOW_NOFOLLOW"]
+            ),
+            max_anchor_chars=settings.getint(
+                "LINKCRAWLER_MAX_ANCHOR_CHARS", DEFAULTS["LINKCRAWLER_MAX_ANCHOR_CHARS"]
+            ),
+            position_rules=rules,
+            affiliate_domains=_list(settings, "LINKCRAWLER_AFFILIATE_DOMAINS"),
+            affiliate_params=_list(settings, "LINKCRAWLER_AFFILIATE_PARAMS"),
+            affiliate_paths=_list(settings, "LINKCRAWLER_AFFILIATE_PATHS"),
+            affiliate_patterns=_list(settings, "LINKCRAWLER_AFFILIATE_PATTERNS"),
+        )

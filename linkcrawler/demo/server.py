@@ -1,0 +1,106 @@
+"""A small threaded HTTP server on 127.0.0.1 for the demo site and the tests.
+
+It serves a folder of files, plus ``routes``: a path → :class:`Route` table for what files cannot say
+(status codes, redirects, headers, slow or huge answers).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Route:
+    status: int = 200
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering
+
+
+class Handler(SimpleHTTPRequestHandler):
+    routes: Mapping[str, Route] = {}
+    replacements: Mapping[str, str] = {}
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the signature of the base class
+        pass
+
+    def _route(self) -> Route | None:
+        return self.routes.get(self.path) or self.routes.get(self.path.split("?")[0])
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        route = self._route()
+        if route is None and self.replacements and self.path.split("?")[0].endswith((".html", "/")):
+            route = self._templated()
+        if route is None:
+            super().do_GET()
+            return
+        self._answer(route, with_body=True)
+
+    def _templated(self) -> Route | None:
+        """An HTML file with each ``{{NAME}}`` of ``replacements`` filled in."""
+        path = Path(self.translate_path(self.path.split("?")[0]))
+        if path.is_dir():
+            path = path / "index.html"
+        if not path.is_file():
+            return None
+        body = path.read_bytes()
+        for name, value in self.replacements.items():
+            body = body.replace(b"{{" + name.encode() + b"}}", value.encode())
+        return Route(body=body)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        route = self._route()
+        if route is None:
+            super().do_HEAD()
+            return
+        self._answer(route, with_body=False)
+
+    def _answer(self, route: Route, with_body: bool) -> None:
+        if route.delay:
+            time.sleep(route.delay)
+        self.send_response(route.status)
+        headers = {"Content-Type": "text/html; charset=utf-8", **route.headers}
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(route.body)))
+        self.end_headers()
+        if with_body:
+            try:
+                self.wfile.write(route.body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+
+class Server:
+    """Serve ``folder`` (and ``routes``) on ``host`` at a free port until :meth:`stop`."""
+
+    def __init__(self, folder: Path | str, routes: Mapping[str, Route] | None = None, host: str = "127.0.0.1",
+                 port: int = 0, replacements: Mapping[str, str] | None = None) -> None:
+        handler = type("RoutedHandler", (Handler,), {"routes": dict(routes or {}),
+                                                     "replacements": dict(replacements or {})})
+        self.httpd = ThreadingHTTPServer((host, port), partial(handler, directory=str(folder)))
+        self.httpd.daemon_threads = True
+        self.host = host
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://{host}:{self.port}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def start(self) -> Server:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

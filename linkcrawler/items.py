@@ -1,0 +1,78 @@
+"""The records the crawl produces. Field names are the column names of the tables, workbook and README."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+
+@dataclass(slots=True)
+class Link:
+    """One ``<a href>`` or ``<area href>`` occurrence on a page, in document order."""
+
+    page: str
+    index: int  # 1-based position of the link among the page's links
+    tag: str  # a | area
+    href: str  # the attribute as written (control characters removed)
+    url: str  # absolute, resolved against <base href>, without fragment
+    fragment: str
+    kind: str  # internal | external | affiliate | mailto | tel | javascript | other | invalid
+    affiliate_rule: str  # why it is affiliate: domain:…, param:…, path:…, pattern:…
+    rel: str  # lower-case tokens, space-separated, as written
+    follow: bool
+    target: str
+    anchor: str
+    anchor_source: str  # text | alt | title | aria-label | none
+    image: bool  # the link wraps an <img>
+    position: str  # header | navigation | breadcrumb | content | sidebar | comments | footer
+    link_path: str  # XPath of the element
+    robots_blocked: bool  # internal URL disallowed by robots.txt: recorded, not fetched
+    error: str
+
+
+@dataclass(slots=True)
+class Page:
+    """One fetched URL of the site: an HTML page, another document, or a failed fetch."""
+
+    url: str
+    status: int | None = None
+    depth: int = 0
+    referrer: str = ""  # the first page found linking here
+    title: str = ""
+    content_type: str = ""
+    size: int | None = None  # bytes of the body
+    canonical: str = ""
+    meta_robots: str = ""
+    x_robots_tag: str = ""
+    noindex: bool = False
+    nofollow: bool = False
+    words: int | None = None  # words in the content area
+    content_link_words: int | None = None  # of those, words inside links
+    outlinks: int = 0
+    internal_outlinks: int = 0
+    external_outlinks: int = 0
+    affiliate_outlinks: int = 0
+    nofollow_outlinks: int = 0
+    header_links: int = 0
+    navigation_links: int = 0
+    breadcrumb_links: int = 0
+    content_links: int = 0
+    sidebar_links: int = 0
+    comments_links: int = 0
+    footer_links: int = 0
+    response_ms: float | None = None
+    redirect_target: str = ""
+    error: str = ""
+    inlinks: int | None = None  # internal link occurrences on other pages, filled in when the crawl ends
+    unique_inlinks: int | None = None  # distinct other pages linking here, filled in when the crawl ends
+
+
+@dataclass(slots=True)
+class PageItem:
+    """What the spider yields for each fetched URL: the page row and its link rows."""
+
+    page: Page
+    links: list[Link] = field(default_factory=list)
+
+
+LINK_COLUMNS = tuple(f.name for f in fields(Link))
+PAGE_COLUMNS = tuple(f.name for f in fields(Page))

@@ -1,0 +1,45 @@
+"""Run folders: ``<export root>/<host>/<UTC timestamp>/`` holding a run's tables and ``run.json``."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+STAMP = "%Y%m%dT%H%M%SZ"
+
+
+def site_dirname(url: str) -> str:
+    """Folder name of a site: its host, with ``_port`` when the URL names a port."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "site").replace(":", "_")  # IPv6 literals
+    return f"{host}_{parts.port}" if parts.port else host
+
+
+def new_run_folder(export_dir: str | Path, start_url: str, now: datetime | None = None) -> Path:
+    """Create and return a fresh run folder for a crawl of ``start_url`` started at ``now`` (UTC)."""
+    now = now or datetime.now(UTC)
+    site = Path(export_dir) / site_dirname(start_url)
+    stamp = now.strftime(STAMP)
+    folder = site / stamp
+    n = 1
+    while folder.exists():  # two runs in the same second
+        n += 1
+        folder = site / f"{stamp}-{n}"
+    folder.mkdir(parents=True)
+    return folder
+
+
+def write_meta(folder: Path, meta: dict[str, Any]) -> None:
+    """Write ``run.json`` atomically."""
+    tmp = folder / ".run.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    os.replace(tmp, folder / "run.json")
+
+
+def read_meta(folder: Path | str) -> dict[str, Any]:
+    path = Path(folder) / "run.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}

@@ -1,0 +1,222 @@
+"""The ``site`` spider: crawls one website and yields a :class:`~linkcrawler.items.PageItem` per fetched URL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from protego import Protego
+from scrapy.crawler import Crawler
+from scrapy.http import HtmlResponse, Request, Response
+from scrapy.settings import BaseSettings
+from twisted.python.failure import Failure
+from w3lib.url import safe_url_string
+
+from linkcrawler.classify import Classifier
+from linkcrawler.config import DEFAULTS, SCRAPY_DEFAULTS, Config
+from linkcrawler.errors import error_class
+from linkcrawler.extract import extract, resolve
+from linkcrawler.items import Page, PageItem
+from linkcrawler.position import UserRules
+
+logger = logging.getLogger(__name__)
+
+DEFAULTS_PRIORITY = 5
+PAGE_META = {"dont_redirect": True, "handle_httpstatus_all": True, "dont_obey_robotstxt": True}
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+class SiteSpider(scrapy.Spider):
+    """Crawl every page of the site at ``url`` (same host and port) and record every link on it.
+
+    Usage: ``scrapy crawl site -a url=https://example.com/``.
+    """
+
+    name = "site"
+
+    def __init__(self, url: str | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not url:
+            raise ValueError("say which site to crawl: scrapy crawl site -a url=https://example.com/")
+        if "://" not in url:
+            url = f"https://{url}"
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        self.start_url = safe_url_string(url)
+        self.run_folder = None
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """Apply SCRAPY_DEFAULTS and DEFAULTS under the project's and the command line's settings.
+
+        The priority sits between Scrapy's "default" (0) and "command" (10): ``scrapy crawl`` merges the process
+        settings into the crawler's again, which would undo values set at "default".
+        """
+        super().update_settings(settings)
+        for name, value in {**SCRAPY_DEFAULTS, **DEFAULTS}.items():
+            settings.set(name, value, priority=DEFAULTS_PRIORITY)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.config = Config.from_settings(crawler.settings)
+        spider.classifier = Classifier.for_site(spider.start_url, spider.config)
+        spider.rules = UserRules.compile(spider.config.position_rules)
+        spider.robots = None
+        spider.robots_agent = crawler.settings.get("USER_AGENT") or "*"
+        spider.scheduled = 0
+        spider.seen: set[int] = set()
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        if self.settings.getbool("ROBOTSTXT_OBEY"):
+            await self._load_robots()
+        request = self.page_request(self.start_url, referrer="")
+        if request is not None:
+            yield request
+
+    async def _load_robots(self) -> None:
+        """Fetch the site's robots.txt once, so that links it disallows are marked and not requested."""
+        url = urljoin(self.start_url, "/robots.txt")
+        try:
+            response = await self.crawler.engine.download_async(
+                Request(url, meta={"dont_obey_robotstxt": True, "handle_httpstatus_all": True}, priority=1)
+            )
+        except Exception as exc:  # noqa: BLE001 - any failure means: no robots.txt rules
+            logger.warning("Could not fetch %s (%s); crawling without robots.txt rules", url, error_class(exc))
+            return
+        if response.status == 200:
+            self.robots = Protego.parse(response.body.decode("utf-8", "replace"))
+
+    def robots_allowed(self, url: str) -> bool:
+        return self.robots is None or self.robots.can_fetch(url, self.robots_agent)
+
+    def page_request(self, url: str, referrer: str) -> Request | None:
+        """A request for an internal URL, once per URL and within LINKCRAWLER_MAX_PAGES."""
+        key = hash(url)
+        if key in self.seen:
+            return None
+        if self.config.max_pages and self.scheduled >= self.config.max_pages:
+            return None
+        self.seen.add(key)
+        self.scheduled += 1
+        return Request(url, callback=self.parse_page, errback=self.page_failed,
+                       meta={**PAGE_META, "referrer": referrer})
+
+    def parse_page(self, response: Response) -> Iterator[PageItem | Request]:
+        meta = response.meta
+        page = Page(
+            url=response.url,
+            status=response.status,
+            depth=meta.get("depth", 0),
+            referrer=meta.get("referrer", ""),
+            content_type=response.headers.get(b"Content-Type", b"").decode("latin-1").strip(),
+            size=len(response.body),
+            response_ms=round(meta["download_latency"] * 1000, 1) if "download_latency" in meta else None,
+        )
+        follow: list[str] = []
+        links = []
+        location = response.headers.get(b"Location")
+        if 300 <= response.status < 400 and location:
+            page.redirect_target = self._redirect(page, response, location.decode("latin-1"), follow)
+        elif 200 <= response.status < 300 and self._is_html(response, page.content_type):
+            links = self._parse_html(page, response, follow)
+        yield PageItem(page, links)
+        for url in follow:
+            request = self.page_request(url, referrer=page.url)
+            if request is not None:
+                yield request
+
+    @staticmethod
+    def _is_html(response: Response, content_type: str) -> bool:
+        if isinstance(response, HtmlResponse):
+            return True
+        return any(t in content_type.lower() for t in _HTML_TYPES)
+
+    def _redirect(self, page: Page, response: Response, location: str, follow: list[str]) -> str:
+        target, _, parts, error = resolve(response.url, location.strip())
+        if parts is None:
+            page.error = f"bad redirect: {error}"
+            return location
+        if page.depth == 0 and not self.classifier.is_internal(parts) and parts.scheme in ("http", "https"):
+            # the start URL moved (http → https, apex → www): the site is where it landed
+            if (parts.hostname or "").removeprefix("www.") == (
+                urlsplit(self.start_url).hostname or ""
+            ).removeprefix("www."):
+                self.classifier = self.classifier.with_host(target)
+                logger.info("Start URL redirects to %s; crawling that host too", target)
+        if self.classifier.is_internal(parts) and self.robots_allowed(target):
+            follow.append(target)
+        return target
+
+    def _parse_html(self, page: Page, response: Response, follow: list[str]) -> list:
+        try:
+            root = response.selector.root
+            found = extract(
+                root,
+                page.url,
+                self.classifier,
+                header_directives=[v.decode("latin-1") for v in response.headers.getlist(b"X-Robots-Tag")],
+                rules=self.rules,
+                robots_allowed=self.robots_allowed,
+                max_anchor_chars=self.config.max_anchor_chars,
+            )
+        except Exception as exc:  # noqa: BLE001 - a page that cannot be parsed is recorded, the crawl goes on
+            logger.warning("Could not parse %s: %r", page.url, exc)
+            page.error = f"parse error: {type(exc).__name__}: {exc}"[:500]
+            return []
+        page.title = found.title
+        page.canonical = found.canonical
+        page.meta_robots = found.meta_robots
+        page.x_robots_tag = ", ".join(v.decode("latin-1") for v in response.headers.getlist(b"X-Robots-Tag"))
+        page.noindex = found.noindex
+        page.nofollow = found.nofollow
+        page.words = found.words
+        page.content_link_words = found.content_link_words
+        if found.refresh:
+            page.redirect_target = found.refresh
+            parts = urlsplit(found.refresh)
+            if self.classifier.is_internal(parts) and self.robots_allowed(found.refresh):
+                follow.append(found.refresh)
+        counts = {"internal": 0, "external": 0, "affiliate": 0}
+        positions = dict.fromkeys(
+            ("header", "navigation", "breadcrumb", "content", "sidebar", "comments", "footer"), 0
+        )
+        nofollow = 0
+        follow_nofollow = self.config.follow_nofollow
+        for link in found.links:
+            if link.kind in counts:
+                counts[link.kind] += 1
+            positions[link.position] += 1
+            if not link.follow:
+                nofollow += 1
+            if link.robots_blocked or (not link.follow and not follow_nofollow):
+                continue
+            if link.kind == "internal" or (
+                link.kind == "affiliate" and self.classifier.is_internal(urlsplit(link.url))
+            ):
+                follow.append(link.url)
+        page.outlinks = len(found.links)
+        page.internal_outlinks = counts["internal"]
+        page.external_outlinks = counts["external"]
+        page.affiliate_outlinks = counts["affiliate"]
+        page.nofollow_outlinks = nofollow
+        for position, n in positions.items():
+            setattr(page, f"{position}_links", n)
+        return found.links
+
+    def page_failed(self, failure: Failure) -> Iterator[PageItem]:
+        """A URL of the site that could not be fetched is a page row with its error class."""
+        request = failure.request
+        yield PageItem(
+            Page(
+                url=request.url,
+                depth=request.meta.get("depth", 0),
+                referrer=request.meta.get("referrer", ""),
+                error=error_class(failure),
+            )
+        )

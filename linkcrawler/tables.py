@@ -1,0 +1,156 @@
+"""Tables of a run folder, written row by row as the crawl goes and read back with pandas.
+
+CSV tables (``links.csv``) are flushed after each page, so an interrupted crawl leaves every finished page's
+rows readable. Parquet tables are folders of part files (``links.parquet/part-00000.parquet``); each part is
+complete once written, and the last one is written when the crawl closes.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from linkcrawler.items import Link, Page
+
+_ARROW = {"str": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "float": pa.float64()}
+_PANDAS = {"str": "string", "int": "Int64", "bool": "boolean", "float": "Float64"}
+
+
+def _base_type(annotation: str) -> str:
+    return annotation.split("|")[0].strip()
+
+
+def column_types(record: type) -> dict[str, str]:
+    """Column name → ``str``/``int``/``bool``/``float`` from a record dataclass's annotations."""
+    return {f.name: _base_type(str(f.type)) for f in fields(record)}
+
+
+TABLES: dict[str, dict[str, str]] = {"pages": column_types(Page), "links": column_types(Link)}
+
+
+def register(name: str, record: type) -> None:
+    """Declare another table by the dataclass of its rows."""
+    TABLES[name] = column_types(record)
+
+
+def table_path(folder: Path | str, name: str) -> Path | None:
+    """The file or part folder of table ``name`` in a run folder, whichever format it was written in."""
+    for suffix in (".parquet", ".csv"):
+        path = Path(folder) / f"{name}{suffix}"
+        if path.exists():
+            return path
+    return None
+
+
+class TableWriter:
+    """Appends rows (tuples in column order) to one table of a run folder."""
+
+    def __init__(self, folder: Path, name: str, fmt: str = "csv", part_rows: int = 50_000) -> None:
+        self.name = name
+        self.types = TABLES[name]
+        self.columns = tuple(self.types)
+        self.fmt = fmt
+        self.rows = 0
+        if fmt == "csv":
+            self.path = folder / f"{name}.csv"
+            self._file = open(self.path, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            self._csv = csv.writer(self._file)
+            self._csv.writerow(self.columns)
+        else:
+            self.path = folder / f"{name}.parquet"
+            self.path.mkdir(exist_ok=True)
+            self._pending: list[Sequence[Any]] = []
+            self._part_rows = part_rows
+            self._parts = 0
+            self.schema = pa.schema([(c, _ARROW[t]) for c, t in self.types.items()])
+
+    def write(self, rows: Sequence[Sequence[Any]]) -> None:
+        if self.fmt == "csv":
+            self._csv.writerows(rows)
+            self.rows += len(rows)
+        else:
+            self._pending.extend(rows)
+            self.rows += len(rows)
+            if len(self._pending) >= self._part_rows:
+                self._write_part()
+
+    def flush(self) -> None:
+        if self.fmt == "csv":
+            self._file.flush()
+
+    def _write_part(self) -> None:
+        if not self._pending:
+            return
+        columns = list(zip(*self._pending, strict=True))
+        arrays = [pa.array(col, type=self.schema.field(i).type) for i, col in enumerate(columns)]
+        table = pa.Table.from_arrays(arrays, schema=self.schema)
+        tmp = self.path / f".part-{self._parts:05d}.tmp"
+        pq.write_table(table, tmp)
+        os.replace(tmp, self.path / f"part-{self._parts:05d}.parquet")
+        self._parts += 1
+        self._pending = []
+
+    def close(self) -> None:
+        if self.fmt == "csv":
+            self._file.close()
+        else:
+            self._write_part()
+            if self._parts == 0:  # an empty table still has its schema
+                pq.write_table(self.schema.empty_table(), self.path / "part-00000.parquet")
+
+
+def read_table(folder: Path | str, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Table ``name`` of a run folder as a DataFrame with nullable dtypes (empty when it was never written)."""
+    types = TABLES[name]
+    path = table_path(folder, name)
+    wanted = list(columns or types)
+    if path is None:
+        return pd.DataFrame({c: pd.Series(dtype=_PANDAS[types[c]]) for c in wanted})
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path, columns=wanted)
+        return frame.astype({c: _PANDAS[types[c]] for c in wanted})
+    dtypes = {c: _PANDAS[types[c]] for c in wanted}
+    text = [c for c in wanted if types[c] == "str"]
+    frame = pd.read_csv(path, usecols=wanted, dtype=dtypes, keep_default_na=False, na_values={
+        c: [""] for c in wanted if c not in text})
+    return frame[wanted]
+
+
+def rewrite_pages(folder: Path, fmt: str, inlinks: dict[str, int], unique: dict[str, int]) -> None:
+    """Fill the ``inlinks`` and ``unique_inlinks`` columns of the pages table, streaming it through a temp copy."""
+    columns = tuple(TABLES["pages"])
+    url_i, in_i, uniq_i = columns.index("url"), columns.index("inlinks"), columns.index("unique_inlinks")
+    if fmt == "csv":
+        path = folder / "pages.csv"
+        tmp = folder / ".pages.csv.tmp"
+        with open(path, newline="", encoding="utf-8") as src, open(tmp, "w", newline="", encoding="utf-8") as dst:
+            reader, writer = csv.reader(src), csv.writer(dst)
+            writer.writerow(next(reader))
+            for row in reader:
+                if len(row) != len(columns):  # a line cut by an earlier crash
+                    continue
+                row[in_i] = inlinks.get(row[url_i], 0)
+                row[uniq_i] = unique.get(row[url_i], 0)
+                writer.writerow(row)
+        os.replace(tmp, path)
+        return
+    path = folder / "pages.parquet"
+    tmp = folder / ".pages.parquet.tmp"
+    tmp.mkdir(exist_ok=True)
+    for part in sorted(path.glob("part-*.parquet")):
+        table = pq.read_table(part)
+        urls = table.column("url").to_pylist()
+        table = table.set_column(in_i, "inlinks", pa.array([inlinks.get(u, 0) for u in urls], pa.int64()))
+        table = table.set_column(uniq_i, "unique_inlinks", pa.array([unique.get(u, 0) for u in urls], pa.int64()))
+        pq.write_table(table, tmp / part.name)
+    shutil.rmtree(path)
+    os.replace(tmp, path)
