@@ -11,7 +11,8 @@ from scrapy.exceptions import (
     IgnoreRequest,
     UnsupportedURLSchemeError,
 )
-from twisted.internet.error import ConnectionLost, DNSLookupError, TimeoutError as TxTimeoutError
+from twisted.internet.error import ConnectionLost, DNSLookupError
+from twisted.internet.error import TimeoutError as TxTimeoutError
 from twisted.python.failure import Failure
 
 _TLS_WORDS = ("ssl", "tls", "certificate", "handshake")

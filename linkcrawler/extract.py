@@ -14,6 +14,7 @@ from functools import lru_cache
 from urllib.parse import SplitResult, urldefrag, urljoin, urlsplit
 
 from lxml import etree
+from parsel import Selector
 from w3lib.url import safe_url_string
 
 from linkcrawler.classify import Classifier
@@ -32,6 +33,24 @@ _NOFOLLOW_RELS = {"nofollow", "sponsored", "ugc"}
 _REL_SPLIT = re.compile(r"[\s,]+")
 _REFRESH = re.compile(r"^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(['\"]?)(?P<url>[^'\"]*)\1", re.IGNORECASE)
 _MARKER = "…"
+_VALUED_DIRECTIVES = {"unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"}
+
+
+_END_TAGS = re.compile(r"</\s*(?:html|body)\s*>", re.IGNORECASE)
+
+
+def parse_html(text: str) -> etree._Element:
+    """The lxml root of an HTML document, parsed as browsers do where libxml2 does not.
+
+    libxml2 drops everything after ``</html>``, where browsers keep it in the body (templates and plugins
+    that print after the closing tag are common), so stray ``</html>``/``</body>`` end tags are removed first.
+    """
+    end = text.rfind("</html")
+    if end == -1:
+        end = text.lower().rfind("</html")
+    if end != -1 and text[end:].partition(">")[2].strip():
+        text = _END_TAGS.sub("", text)
+    return Selector(text=text or " ").root
 
 
 def clean_text(text: str) -> str:
@@ -54,13 +73,15 @@ def robots_directives(values: Iterable[str]) -> set[str]:
     """
     found: set[str] = set()
     for value in values:
+        applies = True  # an "agent:" prefix scopes the directives after it, up to the next prefix
         for part in value.split(","):
             part = part.strip().lower()
-            if ":" in part:
-                agent, _, part = part.partition(":")
-                if agent.strip() not in ("robots", "googlebot", "*"):
-                    continue
-                part = part.strip()
+            name, colon, rest = part.partition(":")
+            if colon and name.strip() not in _VALUED_DIRECTIVES:
+                applies = name.strip() in ("robots", "googlebot", "*")
+                part = rest.strip()
+            if not applies:
+                continue
             if part == "none":
                 found.update(("noindex", "nofollow"))
             elif part:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 
 from linkcrawler import __version__
@@ -35,7 +36,9 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        return cls(crawler, Config.from_settings(crawler.settings))
+        pipeline = cls(crawler, Config.from_settings(crawler.settings))
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
@@ -82,12 +85,13 @@ class StorePipeline:
         self.pages.close()
         self.links.close()
         rewrite_pages(self.folder, self.config.format, self.inlinks, self.unique_inlinks)
-        stats = self.crawler.stats
-        self.meta.update(
-            finished_at=datetime.now(UTC).isoformat(),
-            finish_reason=stats.get_value("finish_reason") or "",
-            pages=self.pages.rows,
-            links=self.links.rows,
-        )
+        self.meta.update(pages=self.pages.rows, links=self.links.rows)
         write_meta(self.folder, self.meta)
-        logger.info("Run folder: %s (%d pages, %d links)", self.folder, self.pages.rows, self.links.rows)
+
+    def spider_closed(self, spider: object, reason: str) -> None:
+        """Record why and when the crawl ended, and say where its run folder is."""
+        if self.folder is None:
+            return
+        self.meta.update(finished_at=datetime.now(UTC).isoformat(), finish_reason=reason)
+        write_meta(self.folder, self.meta)
+        logger.info("Run folder: %s (%d pages, %d links)", self.folder.resolve(), self.pages.rows, self.links.rows)

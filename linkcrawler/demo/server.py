@@ -6,6 +6,7 @@ It serves a folder of files, plus ``routes``: a path → :class:`Route` table fo
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Mapping
@@ -71,10 +72,8 @@ class Handler(SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(route.body)))
         self.end_headers()
         if with_body:
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(route.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
 
 class Server:

@@ -18,7 +18,7 @@ from w3lib.url import safe_url_string
 from linkcrawler.classify import Classifier
 from linkcrawler.config import DEFAULTS, SCRAPY_DEFAULTS, Config
 from linkcrawler.errors import error_class
-from linkcrawler.extract import extract, resolve
+from linkcrawler.extract import extract, parse_html, resolve
 from linkcrawler.items import Page, PageItem
 from linkcrawler.position import UserRules
 
@@ -142,20 +142,23 @@ class SiteSpider(scrapy.Spider):
         if parts is None:
             page.error = f"bad redirect: {error}"
             return location
-        if page.depth == 0 and not self.classifier.is_internal(parts) and parts.scheme in ("http", "https"):
-            # the start URL moved (http → https, apex → www): the site is where it landed
-            if (parts.hostname or "").removeprefix("www.") == (
-                urlsplit(self.start_url).hostname or ""
-            ).removeprefix("www."):
-                self.classifier = self.classifier.with_host(target)
-                logger.info("Start URL redirects to %s; crawling that host too", target)
+        start_host = (urlsplit(self.start_url).hostname or "").removeprefix("www.")
+        if (
+            page.depth == 0
+            and parts.scheme in ("http", "https")
+            and not self.classifier.is_internal(parts)
+            and (parts.hostname or "").removeprefix("www.") == start_host
+        ):
+            # the start URL moved (apex → www and back): the site is where it landed
+            self.classifier = self.classifier.with_host(target)
+            logger.info("Start URL redirects to %s; crawling that host too", target)
         if self.classifier.is_internal(parts) and self.robots_allowed(target):
             follow.append(target)
         return target
 
     def _parse_html(self, page: Page, response: Response, follow: list[str]) -> list:
         try:
-            root = response.selector.root
+            root = parse_html(response.text)
             found = extract(
                 root,
                 page.url,

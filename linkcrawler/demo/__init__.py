@@ -1,0 +1,1 @@
+"""The bundled demo site, served by the project itself on loopback."""

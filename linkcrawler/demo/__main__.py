@@ -1,0 +1,41 @@
+"""Serve the demo site on 127.0.0.1 and crawl it: ``python -m linkcrawler.demo [extra scrapy crawl args]``.
+
+A second loopback host (127.0.0.2) plays the outside world, so the demo's external and affiliate links point
+somewhere real without leaving the machine.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from linkcrawler.demo.server import Route, Server
+
+SITE = Path(__file__).resolve().parent / "site"
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def main(argv: list[str]) -> int:
+    outside_routes = {
+        "/": Route(200, b"<title>Elsewhere</title>"),
+        "/seeds": Route(200, b"<title>Seeds</title>"),
+        "/tools": Route(301, headers={"Location": "/tools/"}),
+        "/tools/": Route(200, b"<title>Tools</title>"),
+        "/cage": Route(200, b"<title>Cage</title>"),
+        "/hose": Route(200, b"<title>Hose</title>"),
+        "/my-blog": Route(404, b"<title>Gone</title>"),
+    }
+    with Server(SITE, outside_routes, host="127.0.0.2") as outside:
+        routes = {
+            "/posts/old-tomato-post.html": Route(301, headers={"Location": "/posts/tomatoes.html"}),
+            "/go/best-hose": Route(302, headers={"Location": f"{outside.url}hose"}),
+        }
+        with Server(SITE, routes, replacements={"OUTSIDE": outside.url}) as site:
+            print(f"Demo site on {site.url} (outside world on {outside.url})", flush=True)
+            command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"url={site.url}", *argv]
+            return subprocess.call(command, cwd=PROJECT)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
