@@ -23,6 +23,8 @@ DEFAULTS: dict[str, Any] = {
     "LINKCRAWLER_INCLUDE_SUBDOMAINS": False,
     # stop scheduling new pages after this many (0 = no limit)
     "LINKCRAWLER_MAX_PAGES": 1_000_000,
+    # pages more clicks than this from the start URL are not fetched (their links to them are still recorded)
+    "LINKCRAWLER_MAX_DEPTH": 30,
     # crawl internal links marked nofollow (the link rows still say follow=False)
     "LINKCRAWLER_FOLLOW_NOFOLLOW": True,
     # anchors longer than this are cut and end with "…"
@@ -34,6 +36,15 @@ DEFAULTS: dict[str, Any] = {
     "LINKCRAWLER_AFFILIATE_PARAMS": [],
     "LINKCRAWLER_AFFILIATE_PATHS": [],
     "LINKCRAWLER_AFFILIATE_PATTERNS": [],
+    # target checks of external and affiliate links
+    "LINKCRAWLER_CHECK_EXTERNAL": True,
+    "LINKCRAWLER_CHECK_INCLUDE": [],  # regexes: when set, only matching target URLs are checked
+    "LINKCRAWLER_CHECK_EXCLUDE": [],  # regexes: matching target URLs are not checked
+    "LINKCRAWLER_CHECK_TIMEOUT": 15,  # seconds per request of a check
+    "LINKCRAWLER_CHECK_RETRIES": 1,  # retries of a check after a timeout, connection error or 5xx
+    "LINKCRAWLER_CHECK_ROBOTS": True,  # obey the target host's robots.txt
+    "LINKCRAWLER_MAX_REDIRECTS": 10,  # hops before a chain is "too many redirects"
+    "LINKCRAWLER_RETRY_AFTER_MAX": 60,  # longest Retry-After (seconds) waited for on 429/503
 }
 
 SCRAPY_DEFAULTS: dict[str, Any] = {
@@ -44,8 +55,7 @@ SCRAPY_DEFAULTS: dict[str, Any] = {
     "DEPTH_PRIORITY": 1,
     "SCHEDULER_DISK_QUEUE": "scrapy.squeues.PickleFifoDiskQueue",
     "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
-    # bounds that keep a calendar trap or a huge response from sinking a run
-    "DEPTH_LIMIT": 30,
+    # bounds that keep a calendar trap or a huge response from sinking a run (depth: LINKCRAWLER_MAX_DEPTH)
     "URLLENGTH_LIMIT": 2083,
     "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,
     "DOWNLOAD_WARNSIZE": 8 * 1024 * 1024,
@@ -56,6 +66,10 @@ SCRAPY_DEFAULTS: dict[str, Any] = {
     "LOG_LEVEL": "INFO",
     "TELNETCONSOLE_ENABLED": False,
     "ITEM_PIPELINES": {"linkcrawler.pipelines.StorePipeline": 500},
+    # honour Retry-After on 429/503 before Scrapy's RetryMiddleware (550) retries at once
+    "DOWNLOADER_MIDDLEWARES": {"linkcrawler.middlewares.RetryAfterMiddleware": 560},
+    # verify TLS certificates like a browser, so that certificate errors are reported, not ignored
+    "DOWNLOAD_VERIFY_CERTIFICATES": True,
 }
 
 POSITIONS = ("header", "navigation", "breadcrumb", "content", "sidebar", "comments", "footer")
@@ -79,6 +93,7 @@ class Config:
     parquet_part_rows: int = DEFAULTS["LINKCRAWLER_PARQUET_PART_ROWS"]
     include_subdomains: bool = DEFAULTS["LINKCRAWLER_INCLUDE_SUBDOMAINS"]
     max_pages: int = DEFAULTS["LINKCRAWLER_MAX_PAGES"]
+    max_depth: int = DEFAULTS["LINKCRAWLER_MAX_DEPTH"]
     follow_nofollow: bool = DEFAULTS["LINKCRAWLER_FOLLOW_NOFOLLOW"]
     max_anchor_chars: int = DEFAULTS["LINKCRAWLER_MAX_ANCHOR_CHARS"]
     position_rules: dict[str, str] = field(default_factory=dict)
@@ -86,6 +101,14 @@ class Config:
     affiliate_params: tuple[str, ...] = ()
     affiliate_paths: tuple[str, ...] = ()
     affiliate_patterns: tuple[str, ...] = ()
+    check_external: bool = DEFAULTS["LINKCRAWLER_CHECK_EXTERNAL"]
+    check_include: tuple[str, ...] = ()
+    check_exclude: tuple[str, ...] = ()
+    check_timeout: float = DEFAULTS["LINKCRAWLER_CHECK_TIMEOUT"]
+    check_retries: int = DEFAULTS["LINKCRAWLER_CHECK_RETRIES"]
+    check_robots: bool = DEFAULTS["LINKCRAWLER_CHECK_ROBOTS"]
+    max_redirects: int = DEFAULTS["LINKCRAWLER_MAX_REDIRECTS"]
+    retry_after_max: float = DEFAULTS["LINKCRAWLER_RETRY_AFTER_MAX"]
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:
@@ -107,6 +130,7 @@ class Config:
                 "LINKCRAWLER_INCLUDE_SUBDOMAINS", DEFAULTS["LINKCRAWLER_INCLUDE_SUBDOMAINS"]
             ),
             max_pages=settings.getint("LINKCRAWLER_MAX_PAGES", DEFAULTS["LINKCRAWLER_MAX_PAGES"]),
+            max_depth=settings.getint("LINKCRAWLER_MAX_DEPTH", DEFAULTS["LINKCRAWLER_MAX_DEPTH"]),
             follow_nofollow=settings.getbool(
                 "LINKCRAWLER_FOLLOW_NOFOLLOW", DEFAULTS["LINKCRAWLER_FOLLOW_NOFOLLOW"]
             ),
@@ -118,4 +142,12 @@ class Config:
             affiliate_params=_list(settings, "LINKCRAWLER_AFFILIATE_PARAMS"),
             affiliate_paths=_list(settings, "LINKCRAWLER_AFFILIATE_PATHS"),
             affiliate_patterns=_list(settings, "LINKCRAWLER_AFFILIATE_PATTERNS"),
+            check_external=settings.getbool("LINKCRAWLER_CHECK_EXTERNAL", DEFAULTS["LINKCRAWLER_CHECK_EXTERNAL"]),
+            check_include=_list(settings, "LINKCRAWLER_CHECK_INCLUDE"),
+            check_exclude=_list(settings, "LINKCRAWLER_CHECK_EXCLUDE"),
+            check_timeout=settings.getfloat("LINKCRAWLER_CHECK_TIMEOUT", DEFAULTS["LINKCRAWLER_CHECK_TIMEOUT"]),
+            check_retries=settings.getint("LINKCRAWLER_CHECK_RETRIES", DEFAULTS["LINKCRAWLER_CHECK_RETRIES"]),
+            check_robots=settings.getbool("LINKCRAWLER_CHECK_ROBOTS", DEFAULTS["LINKCRAWLER_CHECK_ROBOTS"]),
+            max_redirects=settings.getint("LINKCRAWLER_MAX_REDIRECTS", DEFAULTS["LINKCRAWLER_MAX_REDIRECTS"]),
+            retry_after_max=settings.getfloat("LINKCRAWLER_RETRY_AFTER_MAX", DEFAULTS["LINKCRAWLER_RETRY_AFTER_MAX"]),
         )

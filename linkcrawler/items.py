@@ -27,6 +27,11 @@ class Link:
     link_path: str  # XPath of the element
     robots_blocked: bool  # internal URL disallowed by robots.txt: recorded, not fetched
     error: str
+    # the target's answer, filled in when the crawl ends (see the targets table)
+    status: int | None = None
+    final_url: str = ""
+    final_status: int | None = None
+    result: str = ""
 
 
 @dataclass(slots=True)
@@ -75,4 +80,5 @@ class PageItem:
 
 
 LINK_COLUMNS = tuple(f.name for f in fields(Link))
+LINK_TARGET_COLUMNS = ("status", "final_url", "final_status", "result")
 PAGE_COLUMNS = tuple(f.name for f in fields(Page))

@@ -7,6 +7,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -15,16 +17,20 @@ from linkcrawler import __version__
 from linkcrawler.config import Config
 from linkcrawler.items import LINK_COLUMNS, PAGE_COLUMNS, PageItem
 from linkcrawler.runfolder import new_run_folder, write_meta
-from linkcrawler.tables import TableWriter, rewrite_pages
+from linkcrawler.tables import TableWriter, rewrite_table
+from linkcrawler.targets import TARGET_COLUMNS, PageAnswer, Target, resolve_internal
 
 logger = logging.getLogger(__name__)
 
 _page_row = attrgetter(*PAGE_COLUMNS)
 _link_row = attrgetter(*LINK_COLUMNS)
+_target_row = attrgetter(*TARGET_COLUMNS)
+_WEB_KINDS = frozenset({"internal", "external", "affiliate"})
 
 
 class StorePipeline:
-    """Streams pages and links into the run folder and counts internal inlinks, filled in at the end."""
+    """Streams pages, links and checked targets into the run folder; when the crawl ends, resolves every
+    internal target's redirect chain and fills in inlink counts and each link's target status."""
 
     def __init__(self, crawler: Crawler, config: Config) -> None:
         self.crawler = crawler
@@ -32,7 +38,10 @@ class StorePipeline:
         self.folder: Path | None = None
         self.inlinks: Counter[str] = Counter()
         self.unique_inlinks: Counter[str] = Counter()
-        self.meta: dict = {}
+        self.answers: dict[str, PageAnswer] = {}
+        self.checks: dict[str, Target] = {}
+        self.blocked: set[str] = set()  # internal URLs robots.txt disallows
+        self.meta: dict[str, Any] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -50,6 +59,7 @@ class StorePipeline:
         fmt, part_rows = self.config.format, self.config.parquet_part_rows
         self.pages = TableWriter(self.folder, "pages", fmt, part_rows)
         self.links = TableWriter(self.folder, "links", fmt, part_rows)
+        self.targets = TableWriter(self.folder, "targets", fmt, part_rows)
         self.meta = {
             "start_url": start_url,
             "started_at": started.isoformat(),
@@ -62,15 +72,23 @@ class StorePipeline:
         write_meta(self.folder, self.meta)
         logger.info("Writing the run folder %s", self.folder)
 
-    def process_item(self, item: PageItem) -> PageItem:
+    def process_item(self, item: PageItem | Target) -> PageItem | Target:
+        if isinstance(item, Target):
+            self.checks[item.url] = item
+            self.targets.write([_target_row(item)])
+            self.targets.flush()
+            return item
         page = item.page
+        self.answers[page.url] = PageAnswer(page.status, page.redirect_target, page.error, page.response_ms)
         self.pages.write([_page_row(page)])
         if item.links:
             self.links.write([_link_row(link) for link in item.links])
             seen = set()
             for link in item.links:
                 url = link.url
-                if url != page.url and (link.kind == "internal" or link.affiliate_rule.startswith("path:")):
+                if link.robots_blocked:
+                    self.blocked.add(url)
+                if url != page.url and link.kind in _WEB_KINDS:
                     self.inlinks[url] += 1
                     if url not in seen:
                         seen.add(url)
@@ -82,11 +100,56 @@ class StorePipeline:
     def close_spider(self) -> None:
         if self.folder is None:
             return
-        self.pages.close()
-        self.links.close()
-        rewrite_pages(self.folder, self.config.format, self.inlinks, self.unique_inlinks)
-        self.meta.update(pages=self.pages.rows, links=self.links.rows)
+        classifier = self.crawler.spider.classifier
+        internal = [url for url in self.inlinks if url not in self.checks and classifier.is_internal(urlsplit(url))]
+        for url in internal:
+            target = resolve_internal(url, self.answers, self.checks, self.config.max_redirects)
+            target.kind = classifier.kind(url, urlsplit(url))[0]
+            if url in self.blocked:
+                target.error, target.result = "robots", "blocked"
+            self.checks[url] = target
+            self.targets.write([_target_row(target)])
+        for writer in (self.pages, self.links, self.targets):
+            writer.close()
+        fmt = self.config.format
+        rewrite_table(self.folder, "pages", fmt, self._fill_inlinks)
+        rewrite_table(self.folder, "targets", fmt, self._fill_inlinks)
+        rewrite_table(self.folder, "links", fmt, self._fill_link_targets)
+        self.meta.update(pages=self.pages.rows, links=self.links.rows, targets=self.targets.rows)
         write_meta(self.folder, self.meta)
+
+    def _fill_inlinks(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        urls = chunk["url"]
+        return {
+            "inlinks": [self.inlinks.get(u, 0) for u in urls],
+            "unique_inlinks": [self.unique_inlinks.get(u, 0) for u in urls],
+        }
+
+    def _fill_link_targets(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        """Each link's target answer; an internal link whose chain ends at an affiliate URL becomes affiliate."""
+        classifier = self.crawler.spider.classifier
+        kinds, rules = chunk["kind"], chunk["affiliate_rule"]
+        status, final_url, final_status, result = [], [], [], []
+        for i, url in enumerate(chunk["url"]):
+            target = self.checks.get(url)
+            if target is None:
+                status.append(None)
+                final_url.append("")
+                final_status.append(None)
+                result.append("")
+                continue
+            status.append(target.status)
+            final_url.append(target.final_url)
+            final_status.append(target.final_status)
+            result.append(target.result)
+            if kinds[i] == "internal" and target.redirects and target.final_url:
+                parts = urlsplit(target.final_url)
+                if not classifier.is_internal(parts):
+                    kind, rule = classifier.kind(target.final_url, parts)
+                    if kind == "affiliate":
+                        kinds[i], rules[i] = "affiliate", f"redirect:{rule}"
+        return {"status": status, "final_url": final_url, "final_status": final_status, "result": result,
+                "kind": kinds, "affiliate_rule": rules}
 
     def spider_closed(self, spider: object, reason: str) -> None:
         """Record why and when the crawl ended, and say where its run folder is."""
@@ -94,4 +157,5 @@ class StorePipeline:
             return
         self.meta.update(finished_at=datetime.now(UTC).isoformat(), finish_reason=reason)
         write_meta(self.folder, self.meta)
-        logger.info("Run folder: %s (%d pages, %d links)", self.folder.resolve(), self.pages.rows, self.links.rows)
+        logger.info("Run folder: %s (%d pages, %d links, %d targets)", self.folder.resolve(), self.pages.rows,
+                    self.links.rows, self.targets.rows)

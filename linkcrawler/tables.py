@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from linkcrawler.items import Link, Page
+from linkcrawler.targets import Target
 
 _ARROW = {"str": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "float": pa.float64()}
 _PANDAS = {"str": "string", "int": "Int64", "bool": "boolean", "float": "Float64"}
@@ -29,17 +31,16 @@ def _base_type(annotation: str) -> str:
     return annotation.split("|")[0].strip()
 
 
-def column_types(record: type) -> dict[str, str]:
+def column_types(record: type, exclude: tuple[str, ...] = ()) -> dict[str, str]:
     """Column name → ``str``/``int``/``bool``/``float`` from a record dataclass's annotations."""
-    return {f.name: _base_type(str(f.type)) for f in fields(record)}
+    return {f.name: _base_type(str(f.type)) for f in fields(record) if f.name not in exclude}
 
 
-TABLES: dict[str, dict[str, str]] = {"pages": column_types(Page), "links": column_types(Link)}
-
-
-def register(name: str, record: type) -> None:
-    """Declare another table by the dataclass of its rows."""
-    TABLES[name] = column_types(record)
+TABLES: dict[str, dict[str, str]] = {
+    "pages": column_types(Page),
+    "links": column_types(Link),
+    "targets": column_types(Target, exclude=("hops",)),
+}
 
 
 def table_path(folder: Path | str, name: str) -> Path | None:
@@ -125,32 +126,44 @@ def read_table(folder: Path | str, name: str, columns: Sequence[str] | None = No
     return frame[wanted]
 
 
-def rewrite_pages(folder: Path, fmt: str, inlinks: dict[str, int], unique: dict[str, int]) -> None:
-    """Fill the ``inlinks`` and ``unique_inlinks`` columns of the pages table, streaming it through a temp copy."""
-    columns = tuple(TABLES["pages"])
-    url_i, in_i, uniq_i = columns.index("url"), columns.index("inlinks"), columns.index("unique_inlinks")
+def rewrite_table(
+    folder: Path,
+    name: str,
+    fmt: str,
+    fill: Callable[[dict[str, list[Any]]], dict[str, list[Any]]],
+    chunk_rows: int = 50_000,
+) -> None:
+    """Stream table ``name`` through ``fill`` in chunks and replace it with the result.
+
+    ``fill`` gets a chunk as column name → list of values (CSV values are strings, "" for empty) and returns
+    the columns to replace, each a list of the chunk's length. Memory stays one chunk, whatever the table size.
+    """
+    columns = tuple(TABLES[name])
     if fmt == "csv":
-        path = folder / "pages.csv"
-        tmp = folder / ".pages.csv.tmp"
+        path = folder / f"{name}.csv"
+        tmp = folder / f".{name}.csv.tmp"
         with open(path, newline="", encoding="utf-8") as src, open(tmp, "w", newline="", encoding="utf-8") as dst:
             reader, writer = csv.reader(src), csv.writer(dst)
-            writer.writerow(next(reader))
-            for row in reader:
-                if len(row) != len(columns):  # a line cut by an earlier crash
-                    continue
-                row[in_i] = inlinks.get(row[url_i], 0)
-                row[uniq_i] = unique.get(row[url_i], 0)
-                writer.writerow(row)
+            writer.writerow(next(reader, columns))
+            while True:
+                # a line cut by an earlier crash has the wrong number of fields: it is dropped
+                rows = [row for row in islice(reader, chunk_rows) if len(row) == len(columns)]
+                if not rows:
+                    break
+                chunk = dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True))
+                chunk.update(fill(chunk))
+                writer.writerows(zip(*(chunk[c] for c in columns), strict=True))
         os.replace(tmp, path)
         return
-    path = folder / "pages.parquet"
-    tmp = folder / ".pages.parquet.tmp"
+    path = folder / f"{name}.parquet"
+    tmp = folder / f".{name}.parquet.tmp"
     tmp.mkdir(exist_ok=True)
     for part in sorted(path.glob("part-*.parquet")):
         table = pq.read_table(part)
-        urls = table.column("url").to_pylist()
-        table = table.set_column(in_i, "inlinks", pa.array([inlinks.get(u, 0) for u in urls], pa.int64()))
-        table = table.set_column(uniq_i, "unique_inlinks", pa.array([unique.get(u, 0) for u in urls], pa.int64()))
+        chunk = {c: table.column(c).to_pylist() for c in columns}
+        for column, values in fill(chunk).items():
+            i = table.schema.get_field_index(column)
+            table = table.set_column(i, column, pa.array(values, table.schema.field(i).type))
         pq.write_table(table, tmp / part.name)
     shutil.rmtree(path)
     os.replace(tmp, path)

@@ -7,9 +7,11 @@ It serves a folder of files, plus ``routes``: a path → :class:`Route` table fo
 from __future__ import annotations
 
 import contextlib
+import ssl
+import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -24,15 +26,21 @@ class Route:
     delay: float = 0.0  # seconds before answering
 
 
+Responder = Route | Callable[[str], Route]  # a fixed answer, or one chosen per request from the method
+
+
 class Handler(SimpleHTTPRequestHandler):
-    routes: Mapping[str, Route] = {}
+    routes: Mapping[str, Responder] = {}
     replacements: Mapping[str, str] = {}
+    log: list[tuple[float, str, str]] = []  # (monotonic time, method, path) of every request
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the signature of the base class
         pass
 
     def _route(self) -> Route | None:
-        return self.routes.get(self.path) or self.routes.get(self.path.split("?")[0])
+        self.log.append((time.monotonic(), self.command, self.path))
+        route = self.routes.get(self.path) or self.routes.get(self.path.split("?")[0])
+        return route(self.command) if callable(route) else route
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         route = self._route()
@@ -76,18 +84,31 @@ class Handler(SimpleHTTPRequestHandler):
                 self.wfile.write(route.body)
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the default 5 drops concurrent connections, which then wait for SYN retries
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients that hang up early (a crawler stopping a download after the headers) are normal here."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
+            super().handle_error(request, client_address)
+
+
 class Server:
     """Serve ``folder`` (and ``routes``) on ``host`` at a free port until :meth:`stop`."""
 
-    def __init__(self, folder: Path | str, routes: Mapping[str, Route] | None = None, host: str = "127.0.0.1",
-                 port: int = 0, replacements: Mapping[str, str] | None = None) -> None:
-        handler = type("RoutedHandler", (Handler,), {"routes": dict(routes or {}),
+    def __init__(self, folder: Path | str, routes: Mapping[str, Responder] | None = None, host: str = "127.0.0.1",
+                 port: int = 0, replacements: Mapping[str, str] | None = None,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        self.log: list[tuple[float, str, str]] = []
+        handler = type("RoutedHandler", (Handler,), {"routes": dict(routes or {}), "log": self.log,
                                                      "replacements": dict(replacements or {})})
-        self.httpd = ThreadingHTTPServer((host, port), partial(handler, directory=str(folder)))
-        self.httpd.daemon_threads = True
+        self.httpd = _HTTPServer((host, port), partial(handler, directory=str(folder)))
+        if ssl_context is not None:
+            self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
         self.host = host
         self.port = self.httpd.server_address[1]
-        self.url = f"http://{host}:{self.port}/"
+        self.url = f"{'https' if ssl_context else 'http'}://{host}:{self.port}/"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def start(self) -> Server:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from protego import Protego
+from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import StopDownload
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
@@ -21,6 +24,7 @@ from linkcrawler.errors import error_class
 from linkcrawler.extract import extract, parse_html, resolve
 from linkcrawler.items import Page, PageItem
 from linkcrawler.position import UserRules
+from linkcrawler.targets import HEAD_REFUSED, Target, bot_protection, chain_text, now_iso, result_of
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +74,10 @@ class SiteSpider(scrapy.Spider):
         spider.robots_agent = crawler.settings.get("USER_AGENT") or "*"
         spider.scheduled = 0
         spider.seen: set[int] = set()
+        spider.checked: set[int] = set()
+        spider.check_include = [re.compile(p) for p in spider.config.check_include]
+        spider.check_exclude = [re.compile(p) for p in spider.config.check_exclude]
+        crawler.signals.connect(spider.headers_received, signal=signals.headers_received)
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
@@ -95,12 +103,14 @@ class SiteSpider(scrapy.Spider):
     def robots_allowed(self, url: str) -> bool:
         return self.robots is None or self.robots.can_fetch(url, self.robots_agent)
 
-    def page_request(self, url: str, referrer: str) -> Request | None:
-        """A request for an internal URL, once per URL and within LINKCRAWLER_MAX_PAGES."""
+    def page_request(self, url: str, referrer: str, depth: int = 0) -> Request | None:
+        """A request for an internal URL, once per URL, within LINKCRAWLER_MAX_PAGES and LINKCRAWLER_MAX_DEPTH."""
         key = hash(url)
         if key in self.seen:
             return None
         if self.config.max_pages and self.scheduled >= self.config.max_pages:
+            return None
+        if depth > self.config.max_depth:
             return None
         self.seen.add(key)
         self.scheduled += 1
@@ -127,9 +137,14 @@ class SiteSpider(scrapy.Spider):
             links = self._parse_html(page, response, follow)
         yield PageItem(page, links)
         for url in follow:
-            request = self.page_request(url, referrer=page.url)
+            request = self.page_request(url, referrer=page.url, depth=page.depth + 1)
             if request is not None:
                 yield request
+        for link in links:
+            if link.kind in ("external", "affiliate") and not link.robots_blocked:
+                yield from self.check(link.url, link.kind)
+        if page.redirect_target and not self.classifier.is_internal(urlsplit(page.redirect_target)):
+            yield from self.check(page.redirect_target, "external")
 
     @staticmethod
     def _is_html(response: Response, content_type: str) -> bool:
@@ -180,7 +195,7 @@ class SiteSpider(scrapy.Spider):
         page.nofollow = found.nofollow
         page.words = found.words
         page.content_link_words = found.content_link_words
-        if found.refresh:
+        if found.refresh and found.refresh != page.url:  # a refresh to itself is a reload, not a redirect
             page.redirect_target = found.refresh
             parts = urlsplit(found.refresh)
             if self.classifier.is_internal(parts) and self.robots_allowed(found.refresh):
@@ -211,6 +226,107 @@ class SiteSpider(scrapy.Spider):
         for position, n in positions.items():
             setattr(page, f"{position}_links", n)
         return found.links
+
+    # --- target checks -------------------------------------------------------------------------------------
+
+    def check(self, url: str, kind: str) -> Iterator[Request | Target]:
+        """Check an external target once: a request, or a ``skipped`` row when settings exclude it."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or self.classifier.is_internal(parts):
+            return
+        key = hash(url)
+        if key in self.checked:
+            return
+        self.checked.add(key)
+        reason = self._excluded(url)
+        if reason:
+            yield Target(url=url, kind=kind, result="skipped", error="excluded", detail=reason, checked_at=now_iso())
+            return
+        yield self.check_request(url, {"url": url, "kind": kind, "hops": [], "detail": ""}, "HEAD")
+
+    def _excluded(self, url: str) -> str:
+        if not self.config.check_external:
+            return "LINKCRAWLER_CHECK_EXTERNAL is off"
+        if self.check_include and not any(p.search(url) for p in self.check_include):
+            return "not matched by LINKCRAWLER_CHECK_INCLUDE"
+        for pattern in self.check_exclude:
+            if pattern.search(url):
+                return f"LINKCRAWLER_CHECK_EXCLUDE: {pattern.pattern}"
+        return ""
+
+    def check_request(self, url: str, state: dict[str, Any], method: str) -> Request:
+        meta = {
+            "dont_redirect": True,
+            "handle_httpstatus_all": True,
+            "download_timeout": self.config.check_timeout,
+            "max_retry_times": self.config.check_retries,
+            "dont_obey_robotstxt": not self.config.check_robots,
+            "linkcrawler_check": state,
+        }
+        return Request(url, method=method, callback=self.parse_check, errback=self.check_failed, meta=meta,
+                       dont_filter=True)
+
+    def headers_received(self, headers: Any, body_length: int, request: Request, spider: Any) -> None:
+        """A check needs the status and headers only: stop every check download before its body."""
+        if "linkcrawler_check" in request.meta:
+            raise StopDownload(fail=False)
+
+    def parse_check(self, response: Response) -> Iterator[Request | Target]:
+        state = response.meta["linkcrawler_check"]
+        request = response.request
+        method = request.method if request is not None else "HEAD"
+        hops: list[tuple[int, str]] = state["hops"]
+        if "first_ms" not in state and "download_latency" in response.meta:
+            state["first_ms"] = round(response.meta["download_latency"] * 1000, 1)
+        if method == "HEAD" and response.status in HEAD_REFUSED:
+            state["detail"] = f"HEAD answered {response.status}; checked with GET"
+            yield self.check_request(response.url, state, "GET")
+            return
+        location = response.headers.get(b"Location")
+        if 300 <= response.status < 400 and location:
+            target, _, parts, error = resolve(response.url, location.decode("latin-1").strip())
+            hops.append((response.status, response.url))
+            if parts is None:
+                yield self._check_done(state, method, None, response.url, f"bad redirect: {error}"[:200])
+            elif target == response.url or target in {url for _, url in hops}:
+                yield self._check_done(state, method, None, target, "redirect loop")
+            elif len(hops) >= self.config.max_redirects:
+                yield self._check_done(state, method, None, target, "too many redirects")
+            else:
+                yield self.check_request(target, state, method)
+            return
+        if response.status in (401, 403, 429, 999):
+            vendor = bot_protection(response.headers)
+            state["detail"] = f"refused by bot protection ({vendor})" if vendor else "refused the checker"
+            if "retry_after" in response.meta:
+                state["detail"] += f"; Retry-After {response.meta['retry_after']:g}s"
+        yield self._check_done(state, method, response.status, response.url, "")
+
+    def check_failed(self, failure: Failure) -> Iterator[Target]:
+        request = failure.request
+        state = request.meta["linkcrawler_check"]
+        yield self._check_done(state, request.method, None, request.url, error_class(failure))
+
+    def _check_done(self, state: dict[str, Any], method: str, status: int | None, final_url: str,
+                    error: str) -> Target:
+        hops = state["hops"]
+        first = hops[0][0] if hops else status
+        return Target(
+            url=state["url"],
+            kind=state["kind"],
+            status=first,
+            final_url=final_url,
+            final_status=status,
+            redirects=len(hops),
+            redirect_chain=chain_text(hops, status, final_url),
+            result=result_of(status, error, external=True, redirects=len(hops)),
+            error=error,
+            detail=state["detail"],
+            method=method,
+            response_ms=state.get("first_ms"),
+            checked_at=now_iso(),
+            hops=list(hops),
+        )
 
     def page_failed(self, failure: Failure) -> Iterator[PageItem]:
         """A URL of the site that could not be fetched is a page row with its error class."""
