@@ -45,6 +45,17 @@ DEFAULTS: dict[str, Any] = {
     "LINKCRAWLER_CHECK_ROBOTS": True,  # obey the target host's robots.txt
     "LINKCRAWLER_MAX_REDIRECTS": 10,  # hops before a chain is "too many redirects"
     "LINKCRAWLER_RETRY_AFTER_MAX": 60,  # longest Retry-After (seconds) waited for on 429/503
+    # the editors' workbook: report.xlsx written when the crawl ends, and its flags
+    "LINKCRAWLER_REPORT": True,
+    "LINKCRAWLER_MAX_LINKS": 100,  # more links than this on a page is "too many links"
+    "LINKCRAWLER_MAX_EXTERNAL_LINKS": 50,  # more external + affiliate links than this is "too many external links"
+    "LINKCRAWLER_MAX_LINK_DENSITY": 0.10,  # share of the content's words inside links
+    "LINKCRAWLER_MIN_CONTENT_WORDS": 50,  # pages with fewer content words are not judged on density/content links
+    "LINKCRAWLER_MAX_CLICK_DEPTH": 3,  # pages deeper than this many clicks are flagged
+    "LINKCRAWLER_GENERIC_ANCHORS": [
+        "click here", "here", "read more", "learn more", "more", "this page", "this", "link", "this link",
+        "click", "go", "details", "more info", "continue", "continue reading", "see more", "find out more",
+    ],
 }
 
 SCRAPY_DEFAULTS: dict[str, Any] = {
@@ -109,6 +120,13 @@ class Config:
     check_robots: bool = DEFAULTS["LINKCRAWLER_CHECK_ROBOTS"]
     max_redirects: int = DEFAULTS["LINKCRAWLER_MAX_REDIRECTS"]
     retry_after_max: float = DEFAULTS["LINKCRAWLER_RETRY_AFTER_MAX"]
+    report: bool = DEFAULTS["LINKCRAWLER_REPORT"]
+    max_links: int = DEFAULTS["LINKCRAWLER_MAX_LINKS"]
+    max_external_links: int = DEFAULTS["LINKCRAWLER_MAX_EXTERNAL_LINKS"]
+    max_link_density: float = DEFAULTS["LINKCRAWLER_MAX_LINK_DENSITY"]
+    min_content_words: int = DEFAULTS["LINKCRAWLER_MIN_CONTENT_WORDS"]
+    max_click_depth: int = DEFAULTS["LINKCRAWLER_MAX_CLICK_DEPTH"]
+    generic_anchors: tuple[str, ...] = tuple(DEFAULTS["LINKCRAWLER_GENERIC_ANCHORS"])
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:
@@ -150,4 +168,17 @@ class Config:
             check_robots=settings.getbool("LINKCRAWLER_CHECK_ROBOTS", DEFAULTS["LINKCRAWLER_CHECK_ROBOTS"]),
             max_redirects=settings.getint("LINKCRAWLER_MAX_REDIRECTS", DEFAULTS["LINKCRAWLER_MAX_REDIRECTS"]),
             retry_after_max=settings.getfloat("LINKCRAWLER_RETRY_AFTER_MAX", DEFAULTS["LINKCRAWLER_RETRY_AFTER_MAX"]),
+            report=settings.getbool("LINKCRAWLER_REPORT", DEFAULTS["LINKCRAWLER_REPORT"]),
+            max_links=settings.getint("LINKCRAWLER_MAX_LINKS", DEFAULTS["LINKCRAWLER_MAX_LINKS"]),
+            max_external_links=settings.getint(
+                "LINKCRAWLER_MAX_EXTERNAL_LINKS", DEFAULTS["LINKCRAWLER_MAX_EXTERNAL_LINKS"]
+            ),
+            max_link_density=settings.getfloat("LINKCRAWLER_MAX_LINK_DENSITY", DEFAULTS["LINKCRAWLER_MAX_LINK_DENSITY"]),
+            min_content_words=settings.getint("LINKCRAWLER_MIN_CONTENT_WORDS", DEFAULTS["LINKCRAWLER_MIN_CONTENT_WORDS"]),
+            max_click_depth=settings.getint("LINKCRAWLER_MAX_CLICK_DEPTH", DEFAULTS["LINKCRAWLER_MAX_CLICK_DEPTH"]),
+            generic_anchors=tuple(
+                a.lower() for a in (_list(settings, "LINKCRAWLER_GENERIC_ANCHORS")
+                                    if settings.get("LINKCRAWLER_GENERIC_ANCHORS") is not None
+                                    else DEFAULTS["LINKCRAWLER_GENERIC_ANCHORS"])
+            ),
         )

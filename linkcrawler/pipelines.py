@@ -19,6 +19,7 @@ from linkcrawler.items import LINK_COLUMNS, PAGE_COLUMNS, PageItem
 from linkcrawler.runfolder import new_run_folder, write_meta
 from linkcrawler.tables import TableWriter, rewrite_table
 from linkcrawler.targets import TARGET_COLUMNS, PageAnswer, Target, resolve_internal
+from linkcrawler.workbook import write_report
 
 logger = logging.getLogger(__name__)
 
@@ -157,5 +158,12 @@ class StorePipeline:
             return
         self.meta.update(finished_at=datetime.now(UTC).isoformat(), finish_reason=reason)
         write_meta(self.folder, self.meta)
+        if self.config.report:
+            try:
+                path = write_report(self.folder, self.config)
+            except Exception:  # noqa: BLE001 - the tables are safe; the report can be rebuilt with `scrapy report`
+                logger.exception("Could not write the report; rebuild it with: scrapy report %s", self.folder)
+            else:
+                logger.info("Report: %s", path.resolve())
         logger.info("Run folder: %s (%d pages, %d links, %d targets)", self.folder.resolve(), self.pages.rows,
                     self.links.rows, self.targets.rows)

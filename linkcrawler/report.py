@@ -1,0 +1,225 @@
+"""Run folder tables → the editors' findings: flagged pages, one issue row per finding, and the sheets' tables.
+
+Plain pandas over the tables; :mod:`linkcrawler.workbook` writes the result. Every threshold comes from
+:class:`~linkcrawler.config.Config` (``LINKCRAWLER_*`` settings), so a report can be rebuilt with other
+thresholds without crawling again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from linkcrawler.config import Config
+from linkcrawler.runfolder import read_meta
+from linkcrawler.tables import read_table
+
+SEVERITIES = ("error", "warning", "notice")
+
+# issue → (severity, what it means); the order is the order of the Summary
+ISSUES: dict[str, tuple[str, str]] = {
+    "broken internal link": ("error", "an internal link whose target answers 4xx/5xx or does not exist"),
+    "broken external link": ("error", "an external or affiliate link whose target is broken or gone"),
+    "affiliate link without sponsored/nofollow": ("error", 'an affiliate link with neither rel="sponsored" nor nofollow'),
+    "too many links": ("warning", "more links on the page than LINKCRAWLER_MAX_LINKS"),
+    "too many external links": ("warning", "more external and affiliate links than LINKCRAWLER_MAX_EXTERNAL_LINKS"),
+    "high link density": ("warning", "more of the content's words inside links than LINKCRAWLER_MAX_LINK_DENSITY"),
+    "no internal link in content": ("warning", "the content area links to no other page of the site"),
+    "dead end": ("warning", "an HTML page with no links at all"),
+    "orphan page": ("warning", "no other crawled page links here (reached only as the start page or by redirect)"),
+    "redirect chain": ("warning", "a link whose target redirects more than once"),
+    "link target error": ("warning", "the target gave no usable answer (timeout, TLS, size limit)"),
+    "internal link with nofollow": ("warning", "an internal link marked nofollow"),
+    "empty anchor": ("warning", "a link with no text, alt, title or aria-label"),
+    "HTTPS page links to HTTP": ("warning", "an https page linking to an http URL"),
+    "redirecting link": ("notice", "a link whose target redirects once; link to the final URL"),
+    "non-descriptive anchor": ("notice", "anchor text that says nothing (LINKCRAWLER_GENERIC_ANCHORS)"),
+    "only one internal inlink": ("notice", "one other page links here"),
+    "deep page": ("notice", "more clicks from the start than LINKCRAWLER_MAX_CLICK_DEPTH"),
+    "unverified external link": ("notice", "the target refused the checker as a bot (401/403/429/999)"),
+}
+
+ISSUE_COLUMNS = ["severity", "issue", "page", "url", "anchor", "position", "detail"]
+LINK_SHEET_COLUMNS = ["page", "url", "kind", "anchor", "position", "rel", "follow", "target", "status", "final_url",
+                      "result", "anchor_source", "fragment", "affiliate_rule", "link_path", "href", "error"]
+PAGE_SHEET_COLUMNS = ["url", "status", "depth", "title", "words", "outlinks", "internal_outlinks",
+                      "external_outlinks", "affiliate_outlinks", "nofollow_outlinks", "content_links",
+                      "internal_content_links", "unique_inlinks", "inlinks", "links_per_100_words", "flags",
+                      "redirect_target", "error"]
+WEB_KINDS = ("internal", "external", "affiliate")
+
+
+@dataclass
+class Report:
+    """Everything the workbook shows, as DataFrames and a summary dict."""
+
+    folder: Path
+    meta: dict[str, Any]
+    config: Config
+    pages: pd.DataFrame
+    issues: pd.DataFrame
+    links: pd.DataFrame
+    outbound: pd.DataFrame
+    affiliate: pd.DataFrame
+    anchors: pd.DataFrame
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def _issue_rows(issue: str, frame: pd.DataFrame, detail: pd.Series | str) -> pd.DataFrame:
+    severity = ISSUES[issue][0]
+    return pd.DataFrame({
+        "severity": severity,
+        "issue": issue,
+        "page": frame["page"].to_numpy(),
+        "url": frame["url"].to_numpy() if "url" in frame else "",
+        "anchor": frame["anchor"].to_numpy() if "anchor" in frame else "",
+        "position": frame["position"].to_numpy() if "position" in frame else "",
+        "detail": detail.to_numpy() if isinstance(detail, pd.Series) else detail,
+    })
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series.fillna("").astype("string")
+
+
+def link_issues(links: pd.DataFrame, targets: pd.DataFrame, config: Config) -> list[pd.DataFrame]:
+    """One row per link occurrence that trips a link rule."""
+    found = []
+    redirects = links["url"].map(targets.set_index("url")["redirects"]) if len(targets) else pd.Series(dtype="Int64")
+    redirects = redirects.fillna(0)
+    result = _text(links["result"])
+    kind = links["kind"]
+    status = links["status"].astype("string").fillna("")
+    final = _text(links["final_url"])
+    ext = kind.isin(["external", "affiliate"])
+    internal = kind == "internal"
+
+    def add(issue: str, mask: pd.Series, detail: pd.Series | str) -> None:
+        if mask.any():
+            found.append(_issue_rows(issue, links[mask], detail[mask] if isinstance(detail, pd.Series) else detail))
+
+    moved = (final != "") & (final != _text(links["url"]))
+    broken_detail = ("status " + status).where(status != "", "no answer") + (" → " + final).where(moved, "")
+    add("broken internal link", internal & (result == "broken"), broken_detail)
+    add("broken external link", ext & (result == "broken"), broken_detail)
+    rel = _text(links["rel"])
+    tokens = " " + rel + " "
+    qualified = tokens.str.contains(" sponsored ", regex=False) | tokens.str.contains(" nofollow ", regex=False)
+    add("affiliate link without sponsored/nofollow", (kind == "affiliate") & ~qualified,
+        ("rel: " + rel).where(rel != "", "no rel"))
+    # a cloaked affiliate link is meant to redirect: only its end matters
+    redirecting = (result == "redirect") & (kind != "affiliate")
+    add("redirect chain", redirecting & (redirects > 1), redirects.astype("string") + " hops → " + final)
+    add("redirecting link", redirecting & (redirects <= 1), "→ " + final)
+    add("link target error", result == "error", "error")
+    add("unverified external link", result == "unverified", "status " + status)
+    add("internal link with nofollow", internal & tokens.str.contains(" nofollow ", regex=False), "rel: " + rel)
+    web = kind.isin(WEB_KINDS)
+    add("empty anchor", web & (links["anchor_source"] == "none"), "")
+    anchor = _text(links["anchor"]).str.lower().str.strip(" .!:>»→")
+    add("non-descriptive anchor", web & anchor.isin(config.generic_anchors), "")
+    add("HTTPS page links to HTTP",
+        links["page"].str.startswith("https://") & _text(links["url"]).str.startswith("http://"), "")
+    if found and "link target error" in {f["issue"].iat[0] for f in found}:
+        errors = targets.set_index("url")["error"]
+        for i, frame in enumerate(found):
+            if frame["issue"].iat[0] == "link target error":
+                found[i] = frame.assign(detail=frame["url"].map(errors).fillna(""))
+    return found
+
+
+def page_flags(pages: pd.DataFrame, links: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """The Pages sheet with each page's flags in words, and one issue row per flagged page."""
+    pages = pages.copy()
+    html = pages["content_type"].fillna("").str.contains("html", case=False) & pages["status"].between(200, 299)
+    content_internal = links[(links["kind"] == "internal") & (links["position"] == "content")]
+    pages["internal_content_links"] = pages["url"].map(content_internal.groupby("page").size()).fillna(0).astype(
+        "Int64")
+    words = pages["words"].astype("Float64")
+    pages["links_per_100_words"] = (pages["content_links"] / words * 100).round(1).where(words > 0)
+    density = pages["content_link_words"] / words
+    redirected_to = set(pages["redirect_target"].dropna())
+    enough_words = words >= config.min_content_words
+    external = pages["external_outlinks"] + pages["affiliate_outlinks"]
+    rules = [
+        ("too many links", html & (pages["outlinks"] > config.max_links),
+         pages["outlinks"].astype("string") + f" links (limit {config.max_links})"),
+        ("too many external links", html & (external > config.max_external_links),
+         external.astype("string") + f" external links (limit {config.max_external_links})"),
+        ("high link density", html & enough_words & (density > config.max_link_density),
+         (density * 100).round(0).astype("Int64").astype("string") + f"% of words in links (limit "
+         f"{config.max_link_density:.0%})"),
+        ("no internal link in content", html & enough_words & (pages["internal_content_links"] == 0),
+         pages["words"].astype("string") + " words, no internal link"),
+        ("dead end", html & (pages["outlinks"] == 0), "no links"),
+        ("orphan page", html & (pages["depth"] > 0) & (pages["unique_inlinks"] == 0)
+         & ~pages["url"].isin(redirected_to), "no internal inlinks"),
+        ("only one internal inlink", html & (pages["unique_inlinks"] == 1), "1 page links here"),
+        ("deep page", html & (pages["depth"] > config.max_click_depth),
+         pages["depth"].astype("string") + f" clicks (limit {config.max_click_depth})"),
+    ]
+    flags = pd.Series([[] for _ in range(len(pages))], index=pages.index, dtype=object)
+    found = []
+    for issue, mask, detail in rules:
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            continue
+        for i in pages.index[mask]:
+            flags[i].append(issue)
+        rows = pages[mask].rename(columns={"url": "page"})
+        found.append(_issue_rows(issue, rows, detail[mask] if isinstance(detail, pd.Series) else detail)
+                     .assign(url="", anchor="", position=""))
+    pages["flags"] = flags.map("; ".join)
+    return pages, found
+
+
+def build_report(folder: Path | str, config: Config | None = None) -> Report:
+    """Read a run folder's tables and work out every flag and sheet."""
+    folder = Path(folder)
+    config = config or Config()
+    meta = read_meta(folder)
+    pages = read_table(folder, "pages")
+    links = read_table(folder, "links")
+    targets = read_table(folder, "targets")
+    pages, page_found = page_flags(pages, links, config)
+    found = page_found + link_issues(links, targets, config)
+    issues = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=ISSUE_COLUMNS)
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    issue_order = {k: i for i, k in enumerate(ISSUES)}
+    issues = issues.sort_values(
+        by=["severity", "issue", "page"],
+        key=lambda col: col.map(order) if col.name == "severity" else (
+            col.map(issue_order) if col.name == "issue" else col),
+        kind="stable",
+    ).reset_index(drop=True)
+
+    outbound = targets[targets["kind"].isin(["external", "affiliate"])][[
+        "url", "kind", "result", "status", "final_url", "final_status", "redirects", "error", "detail",
+        "unique_inlinks", "inlinks", "checked_at"]].sort_values(["result", "unique_inlinks"], ascending=[True, False])
+    aff = links[links["kind"] == "affiliate"]
+    tokens = " " + _text(aff["rel"]) + " "
+    affiliate = aff[["page", "url", "anchor", "position", "rel", "affiliate_rule", "final_url", "result"]].assign(
+        qualified=tokens.str.contains(" sponsored ", regex=False) | tokens.str.contains(" nofollow ", regex=False))
+    affiliate = affiliate[["page", "url", "anchor", "position", "rel", "qualified", "affiliate_rule", "final_url",
+                           "result"]]
+    web = links[links["kind"].isin(WEB_KINDS)]
+    grouped = web.groupby(["url", "anchor"], dropna=False, sort=False)
+    anchors = grouped.agg(links=("page", "size"), pages=("page", "nunique"), kind=("kind", "first")).reset_index()
+    totals = anchors.groupby("url")["links"].transform("sum")
+    anchors["share"] = (anchors["links"] / totals).round(3)
+    anchors["anchors_for_url"] = anchors.groupby("url")["anchor"].transform("size")
+    anchors = anchors.sort_values(["links", "url"], ascending=[False, True])[
+        ["url", "kind", "anchor", "links", "pages", "share", "anchors_for_url"]]
+
+    counts = {
+        "kind": links["kind"].value_counts().to_dict(),
+        "position": links["position"].value_counts().to_dict(),
+        "follow": {("follow" if k else "nofollow"): v for k, v in links["follow"].value_counts().to_dict().items()},
+        "severity": issues["severity"].value_counts().to_dict(),
+        "issue": issues["issue"].value_counts().to_dict(),
+    }
+    return Report(folder, meta, config, pages[PAGE_SHEET_COLUMNS], issues[ISSUE_COLUMNS],
+                  links[LINK_SHEET_COLUMNS], outbound, affiliate, anchors, counts)

@@ -1,0 +1,266 @@
+"""The editors' workbook: a :class:`~linkcrawler.report.Report` → ``report.xlsx``.
+
+Written with XlsxWriter in ``constant_memory`` mode (rows go to disk as they are written). Every cell is written
+by type: numbers as numbers, text with ``write_string`` (so text that starts with ``=``, ``+``, ``-`` or ``@`` is
+never a formula), http(s) URLs as hyperlinks while the sheet is under Excel's 65,530-link limit. Control
+characters Excel forbids are removed and cells over 32,767 characters are cut with a visible marker.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from linkcrawler.report import ISSUES, SEVERITIES, Report
+
+logger = logging.getLogger(__name__)
+
+EXCEL_ROWS = 1_048_576
+MAX_CELL = 32_767
+MAX_URL = 2_079
+MAX_LINKS_PER_SHEET = 65_530
+CUT_MARKER = "… [cut]"
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+SEVERITY_COLOURS = {"error": "#F8CBAD", "warning": "#FFE699", "notice": "#DDEBF7"}
+URL_COLUMNS = {"url", "page", "final_url", "redirect_target"}
+
+
+def clean_cell(text: str) -> str:
+    """Text Excel accepts: forbidden control characters removed, cut to 32,767 characters with a marker."""
+    text = _FORBIDDEN.sub("", text)
+    if len(text) > MAX_CELL:
+        text = text[: MAX_CELL - len(CUT_MARKER)] + CUT_MARKER
+    return text
+
+
+class SheetWriter:
+    """Writes one table onto one or more sheets (continuing past Excel's row limit) with header, filter,
+    frozen panes and widths."""
+
+    def __init__(self, book: xlsxwriter.Workbook, formats: dict[str, Any], rows_per_sheet: int) -> None:
+        self.book = book
+        self.formats = formats
+        self.rows_per_sheet = rows_per_sheet
+
+    def write(self, title: str, frame: pd.DataFrame, widths: dict[str, int] | None = None,
+              severity_column: str | None = None) -> list[str]:
+        """Write ``frame`` under ``title`` (``title (2)``, … past the row limit); return the sheet names."""
+        columns = list(frame.columns)
+        names = []
+        chunks = max(1, math.ceil(len(frame) / self.rows_per_sheet))
+        for n in range(chunks):
+            name = title if n == 0 else f"{title} ({n + 1})"
+            part = frame.iloc[n * self.rows_per_sheet:(n + 1) * self.rows_per_sheet]
+            sheet = self.book.add_worksheet(name)
+            self._layout(sheet, columns, part, widths or {})
+            self._rows(sheet, columns, part, severity_column)
+            names.append(name)
+        return names
+
+    def _layout(self, sheet: Worksheet, columns: list[str], part: pd.DataFrame, widths: dict[str, int]) -> None:
+        sample = part.head(500)
+        for i, column in enumerate(columns):
+            if column in widths:
+                width = widths[column]
+            else:
+                lengths = sample[column].astype("string").fillna("").str.len() if len(sample) else pd.Series([0])
+                width = int(min(60, max(len(column) + 2, (lengths.quantile(0.9) if len(lengths) else 0) + 2)))
+            sheet.set_column(i, i, width)
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(1, len(part)), len(columns) - 1)
+        for i, column in enumerate(columns):
+            sheet.write_string(0, i, column, self.formats["header"])
+
+    def _rows(self, sheet: Worksheet, columns: list[str], part: pd.DataFrame, severity_column: str | None) -> None:
+        kinds = [_kind(part[c]) for c in columns]
+        url_cols = {i for i, c in enumerate(columns) if c in URL_COLUMNS}
+        sev_index = columns.index(severity_column) if severity_column else -1
+        hyperlinks = 0
+        write_string, write_number, write_url = sheet.write_string, sheet.write_number, sheet.write_url
+        write_boolean, link_format = sheet.write_boolean, self.formats["link"]
+        severity_formats = self.formats["severity"]
+        for r, values in enumerate(part.itertuples(index=False, name=None), start=1):
+            for c, value in enumerate(values):
+                if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+                    continue
+                kind = kinds[c]
+                if kind == "number":
+                    write_number(r, c, value)
+                elif kind == "bool":
+                    write_boolean(r, c, bool(value))
+                else:
+                    text = clean_cell(str(value))
+                    if not text:
+                        continue
+                    if c == sev_index:
+                        write_string(r, c, text, severity_formats.get(text))
+                    elif (c in url_cols and hyperlinks < MAX_LINKS_PER_SHEET and len(text) <= MAX_URL
+                          and text.startswith(("http://", "https://"))):
+                        if write_url(r, c, text, link_format, text) == 0:
+                            hyperlinks += 1
+                        else:
+                            write_string(r, c, text)
+                    else:
+                        write_string(r, c, text)
+
+
+def _kind(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(series):
+        return "number"
+    return "text"
+
+
+def write_workbook(report: Report, path: Path | str, rows_per_sheet: int = EXCEL_ROWS - 1) -> Path:
+    """Write the editors' workbook; ``rows_per_sheet`` is lowered only by tests of the sheet split."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    book = xlsxwriter.Workbook(str(tmp), {
+        "constant_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        "default_date_format": "yyyy-mm-dd hh:mm",
+    })
+    formats = {
+        "header": book.add_format({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "text_wrap": True,
+                                   "valign": "top"}),
+        "link": book.add_format({"font_color": "#0563C1", "underline": 1}),
+        "title": book.add_format({"bold": True, "font_size": 16}),
+        "bold": book.add_format({"bold": True}),
+        "severity": {s: book.add_format({"bg_color": c}) for s, c in SEVERITY_COLOURS.items()},
+    }
+    writer = SheetWriter(book, formats, rows_per_sheet)
+    summary = book.add_worksheet("Summary")
+    sheets: dict[str, list[str]] = {}
+    sheets["Issues"] = writer.write("Issues", report.issues, {"severity": 10, "issue": 34, "page": 50, "url": 50,
+                                                              "anchor": 30, "position": 12, "detail": 40},
+                                    severity_column="severity")
+    sheets["Pages"] = writer.write("Pages", report.pages, {"url": 55, "title": 40, "flags": 60})
+    sheets["Affiliate"] = writer.write("Affiliate", report.affiliate)
+    sheets["Outbound"] = writer.write("Outbound", report.outbound)
+    sheets["Anchors"] = writer.write("Anchors", report.anchors, {"url": 55, "anchor": 40})
+    sheets["Links"] = writer.write("Links", report.links, {"page": 45, "url": 55, "anchor": 35, "link_path": 40,
+                                                           "href": 40, "final_url": 45})
+    _write_summary(book, summary, formats, report, sheets)
+    book.close()
+    tmp.replace(path)
+    return path
+
+
+def _write_summary(book: xlsxwriter.Workbook, sheet: Worksheet, formats: dict[str, Any], report: Report,
+                   sheets: dict[str, list[str]]) -> None:
+    """Site, date, counts, issues by severity and type with a chart, thresholds, and where the sheets are."""
+    sheet.set_column(0, 0, 44)
+    sheet.set_column(1, 1, 14)
+    sheet.set_column(2, 2, 70)
+    meta, config, counts = report.meta, report.config, report.counts
+    row = 0
+    sheet.write_string(row, 0, "linkcrawler report", formats["title"])
+    row += 2
+    facts: list[tuple[str, Any]] = [
+        ("site", meta.get("start_url", "")),
+        ("crawl started (UTC)", meta.get("started_at", "")),
+        ("crawl ended (UTC)", meta.get("finished_at", "")),
+        ("finish reason", meta.get("finish_reason", "")),
+        ("report written (UTC)", datetime.now(UTC).isoformat(timespec="seconds")),
+        ("pages", len(report.pages)),
+        ("links", len(report.links)),
+        ("issues", len(report.issues)),
+    ]
+    row = _pairs(sheet, row, facts, formats)
+    if len(sheets["Links"]) > 1:
+        sheet.write_string(row, 0, "Links continue on: " + ", ".join(sheets["Links"]), formats["bold"])
+        row += 1
+    row += 1
+    sheet.write_string(row, 0, "issues by severity", formats["bold"])
+    row += 1
+    row = _pairs(sheet, row, [(s, counts["severity"].get(s, 0)) for s in SEVERITIES], formats,
+                 {s: formats["severity"][s] for s in SEVERITIES})
+    row += 1
+    sheet.write_string(row, 0, "issue", formats["header"])
+    sheet.write_string(row, 1, "count", formats["header"])
+    sheet.write_string(row, 2, "what it means", formats["header"])
+    row += 1
+    first = row
+    for issue, (severity, meaning) in ISSUES.items():
+        sheet.write_string(row, 0, issue, formats["severity"][severity])
+        sheet.write_number(row, 1, counts["issue"].get(issue, 0))
+        sheet.write_string(row, 2, meaning)
+        row += 1
+    chart = book.add_chart({"type": "bar"})
+    chart.add_series({
+        "name": "issues",
+        "categories": ["Summary", first, 0, row - 1, 0],
+        "values": ["Summary", first, 1, row - 1, 1],
+        "points": [{"fill": {"color": SEVERITY_COLOURS[ISSUES[i][0]]}, "border": {"color": "#7F7F7F"}}
+                   for i in ISSUES],
+    })
+    chart.set_title({"name": "Where the problems are"})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"reverse": True})
+    chart.set_size({"width": 640, "height": 520})
+    sheet.insert_chart(2, 4, chart)
+    row += 1
+    for title, key in (("links by kind", "kind"), ("links by position", "position"), ("links by follow", "follow")):
+        sheet.write_string(row, 0, title, formats["bold"])
+        row += 1
+        row = _pairs(sheet, row, sorted(counts[key].items(), key=lambda kv: -kv[1]), formats)
+        row += 1
+    sheet.write_string(row, 0, "thresholds used", formats["bold"])
+    row += 1
+    row = _pairs(sheet, row, [
+        ("LINKCRAWLER_MAX_LINKS", config.max_links),
+        ("LINKCRAWLER_MAX_EXTERNAL_LINKS", config.max_external_links),
+        ("LINKCRAWLER_MAX_LINK_DENSITY", config.max_link_density),
+        ("LINKCRAWLER_MIN_CONTENT_WORDS", config.min_content_words),
+        ("LINKCRAWLER_MAX_CLICK_DEPTH", config.max_click_depth),
+        ("LINKCRAWLER_GENERIC_ANCHORS", ", ".join(config.generic_anchors)),
+    ], formats)
+    row += 1
+    sheet.write_string(row, 0, "sheets", formats["bold"])
+    row += 1
+    _pairs(sheet, row, [(", ".join(names), _SHEET_HELP[key]) for key, names in sheets.items()], formats)
+    sheet.activate()
+
+
+_SHEET_HELP = {
+    "Issues": "one row per finding, errors first; filter by issue or page",
+    "Pages": "one row per page with its counts and flags",
+    "Affiliate": "every affiliate link; qualified = has sponsored or nofollow",
+    "Outbound": "every external and affiliate target with its answer and how many pages link to it",
+    "Anchors": "anchor texts per target: an anchor used for many links stands out",
+    "Links": "every link occurrence",
+}
+
+
+def _pairs(sheet: Worksheet, row: int, pairs: Sequence[tuple[str, Any]], formats: dict[str, Any],
+           label_formats: dict[str, Any] | None = None) -> int:
+    for label, value in pairs:
+        sheet.write_string(row, 0, clean_cell(str(label)), (label_formats or {}).get(label))
+        if isinstance(value, bool) or value is None:
+            sheet.write_string(row, 1, "" if value is None else str(value))
+        elif isinstance(value, (int, float)):
+            sheet.write_number(row, 1, value)
+        else:
+            sheet.write_string(row, 1, clean_cell(str(value)))
+        row += 1
+    return row
+
+
+def write_report(folder: Path | str, config: Any = None) -> Path:
+    """Build the report of a run folder and write its ``report.xlsx``."""
+    from linkcrawler.report import build_report
+
+    report = build_report(folder, config)
+    return write_workbook(report, Path(folder) / "report.xlsx")
