@@ -173,8 +173,12 @@ class Config:
             max_external_links=settings.getint(
                 "LINKCRAWLER_MAX_EXTERNAL_LINKS", DEFAULTS["LINKCRAWLER_MAX_EXTERNAL_LINKS"]
             ),
-            max_link_density=settings.getfloat("LINKCRAWLER_MAX_LINK_DENSITY", DEFAULTS["LINKCRAWLER_MAX_LINK_DENSITY"]),
-            min_content_words=settings.getint("LINKCRAWLER_MIN_CONTENT_WORDS", DEFAULTS["LINKCRAWLER_MIN_CONTENT_WORDS"]),
+            max_link_density=settings.getfloat(
+                "LINKCRAWLER_MAX_LINK_DENSITY", DEFAULTS["LINKCRAWLER_MAX_LINK_DENSITY"]
+            ),
+            min_content_words=settings.getint(
+                "LINKCRAWLER_MIN_CONTENT_WORDS", DEFAULTS["LINKCRAWLER_MIN_CONTENT_WORDS"]
+            ),
             max_click_depth=settings.getint("LINKCRAWLER_MAX_CLICK_DEPTH", DEFAULTS["LINKCRAWLER_MAX_CLICK_DEPTH"]),
             generic_anchors=tuple(
                 a.lower() for a in (_list(settings, "LINKCRAWLER_GENERIC_ANCHORS")

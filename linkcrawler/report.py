@@ -23,7 +23,8 @@ SEVERITIES = ("error", "warning", "notice")
 ISSUES: dict[str, tuple[str, str]] = {
     "broken internal link": ("error", "an internal link whose target answers 4xx/5xx or does not exist"),
     "broken external link": ("error", "an external or affiliate link whose target is broken or gone"),
-    "affiliate link without sponsored/nofollow": ("error", 'an affiliate link with neither rel="sponsored" nor nofollow'),
+    "affiliate link without sponsored/nofollow": (
+        "error", 'an affiliate link with neither rel="sponsored" nor nofollow'),
     "too many links": ("warning", "more links on the page than LINKCRAWLER_MAX_LINKS"),
     "too many external links": ("warning", "more external and affiliate links than LINKCRAWLER_MAX_EXTERNAL_LINKS"),
     "high link density": ("warning", "more of the content's words inside links than LINKCRAWLER_MAX_LINK_DENSITY"),

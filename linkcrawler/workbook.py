@@ -77,6 +77,8 @@ class SheetWriter:
             sheet.set_column(i, i, width)
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(1, len(part)), len(columns) - 1)
+        _printable(sheet)
+        sheet.repeat_rows(0)
         for i, column in enumerate(columns):
             sheet.write_string(0, i, column, self.formats["header"])
 
@@ -113,6 +115,14 @@ class SheetWriter:
                         write_string(r, c, text)
 
 
+def _printable(sheet: Worksheet) -> None:
+    """Landscape, one page wide, so that a printout or PDF of the sheet stays readable."""
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+
+
 def _kind(series: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(series):
         return "bool"
@@ -138,6 +148,7 @@ def write_workbook(report: Report, path: Path | str, rows_per_sheet: int = EXCEL
         "link": book.add_format({"font_color": "#0563C1", "underline": 1}),
         "title": book.add_format({"bold": True, "font_size": 16}),
         "bold": book.add_format({"bold": True}),
+        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
         "severity": {s: book.add_format({"bg_color": c}) for s, c in SEVERITY_COLOURS.items()},
     }
     writer = SheetWriter(book, formats, rows_per_sheet)
@@ -161,19 +172,20 @@ def write_workbook(report: Report, path: Path | str, rows_per_sheet: int = EXCEL
 def _write_summary(book: xlsxwriter.Workbook, sheet: Worksheet, formats: dict[str, Any], report: Report,
                    sheets: dict[str, list[str]]) -> None:
     """Site, date, counts, issues by severity and type with a chart, thresholds, and where the sheets are."""
-    sheet.set_column(0, 0, 44)
-    sheet.set_column(1, 1, 14)
-    sheet.set_column(2, 2, 70)
+    sheet.set_column(0, 0, 40)
+    sheet.set_column(1, 1, 28)
+    sheet.set_column(2, 2, 60)
+    _printable(sheet)
     meta, config, counts = report.meta, report.config, report.counts
     row = 0
     sheet.write_string(row, 0, "linkcrawler report", formats["title"])
     row += 2
     facts: list[tuple[str, Any]] = [
         ("site", meta.get("start_url", "")),
-        ("crawl started (UTC)", meta.get("started_at", "")),
-        ("crawl ended (UTC)", meta.get("finished_at", "")),
+        ("crawl started", _when(meta.get("started_at", ""))),
+        ("crawl ended", _when(meta.get("finished_at", ""))),
         ("finish reason", meta.get("finish_reason", "")),
-        ("report written (UTC)", datetime.now(UTC).isoformat(timespec="seconds")),
+        ("report written", _when(datetime.now(UTC).isoformat())),
         ("pages", len(report.pages)),
         ("links", len(report.links)),
         ("issues", len(report.issues)),
@@ -210,7 +222,7 @@ def _write_summary(book: xlsxwriter.Workbook, sheet: Worksheet, formats: dict[st
     chart.set_legend({"none": True})
     chart.set_y_axis({"reverse": True})
     chart.set_size({"width": 640, "height": 520})
-    sheet.insert_chart(2, 4, chart)
+    sheet.insert_chart(2, 3, chart)
     row += 1
     for title, key in (("links by kind", "kind"), ("links by position", "position"), ("links by follow", "follow")):
         sheet.write_string(row, 0, title, formats["bold"])
@@ -225,13 +237,26 @@ def _write_summary(book: xlsxwriter.Workbook, sheet: Worksheet, formats: dict[st
         ("LINKCRAWLER_MAX_LINK_DENSITY", config.max_link_density),
         ("LINKCRAWLER_MIN_CONTENT_WORDS", config.min_content_words),
         ("LINKCRAWLER_MAX_CLICK_DEPTH", config.max_click_depth),
-        ("LINKCRAWLER_GENERIC_ANCHORS", ", ".join(config.generic_anchors)),
     ], formats)
+    sheet.write_string(row, 0, "LINKCRAWLER_GENERIC_ANCHORS")
+    sheet.write_string(row, 2, clean_cell(", ".join(config.generic_anchors)), formats["wrap"])
+    row += 1
     row += 1
     sheet.write_string(row, 0, "sheets", formats["bold"])
     row += 1
-    _pairs(sheet, row, [(", ".join(names), _SHEET_HELP[key]) for key, names in sheets.items()], formats)
+    for key, names in sheets.items():
+        sheet.write_string(row, 0, ", ".join(names))
+        sheet.write_string(row, 2, _SHEET_HELP[key])
+        row += 1
     sheet.activate()
+
+
+def _when(iso: str) -> str:
+    """``2026-11-23 00:06 UTC`` from an ISO timestamp ('' stays '')."""
+    try:
+        return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except (TypeError, ValueError):
+        return iso
 
 
 _SHEET_HELP = {

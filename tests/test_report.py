@@ -1,0 +1,221 @@
+"""The editors' workbook, read back with openpyxl: sheets, headers, flags, layout and hostile text."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from linkcrawler.config import Config
+from linkcrawler.demo.server import Route, Server
+from linkcrawler.report import build_report, link_issues, page_flags
+from linkcrawler.workbook import CUT_MARKER, write_workbook
+from tests.conftest import ROOT, only_run_folder, run_crawl
+
+WORDS = " ".join(f"word{i}" for i in range(80))
+HOSTILE_ANCHORS = ['=HYPERLINK("http://evil.example","x")', "+SUM(A1:A9)", "-2+3", "@cmd", "tab\there\x01\x02"]
+
+
+def page(body: str, title: str = "t") -> str:
+    return f"<html><head><title>{title}</title></head><body><header><a href='/'>home</a></header>{body}</body></html>"
+
+
+@pytest.fixture(scope="module")
+def flagged(outside, tmp_path_factory):
+    site = tmp_path_factory.mktemp("flags")
+    files = {
+        "index.html": page(f"""<main><p>{WORDS}
+            <a href="/dense.html">dense</a> <a href="/no-content-links.html">plain article</a>
+            <a href="/deadend.html">dead end</a> <a href="/many.html">many</a> <a href="/deep1.html">click here</a>
+            <a href="/missing">missing</a> <a href="{outside.url}gone404">gone</a> <a href="/old">old</a>
+            <a href="/chain-a">chain</a> <a href="{outside.url}product?aff_id=1">shop</a>
+            <a href="/deadend.html" rel="nofollow">nofollow</a> <a href="/dense.html"><img src="x.png"></a>
+            <a href="/hostile.html">hostile</a></p></main>"""),
+        "dense.html": page("<main><p>" + " ".join(f'<a href="/deadend.html">w{i} w</a>' for i in range(30))
+                           + " and a few more words here</p></main>"),
+        "no-content-links.html": page(f"<main><p>{WORDS}</p></main>"),
+        "deadend.html": "<html><head><title>dead</title></head><body><p>Nothing to click here.</p></body></html>",
+        "many.html": page("<main><p>" + "".join(f'<a href="/deadend.html?{i}">i{i}</a>' for i in range(8))
+                          + "".join(f'<a href="{outside.url}page?{i}">e{i}</a>' for i in range(3)) + "</p></main>"),
+        "deep1.html": page('<main><a href="/deep2.html">deeper</a></main>'),
+        "deep2.html": page('<main><a href="/deep3.html">deepest</a></main>'),
+        "deep3.html": page("<main><p>bottom</p></main>"),
+        "hostile.html": page("<main><p>" + "".join(f'<a href="/deadend.html">{a}</a>' for a in HOSTILE_ANCHORS)
+                             + '<a href="/deadend.html#long">' + "x" * 40_000 + "</a></p></main>",
+                             title="=cmd|' /C calc'!A0"),
+    }
+    for name, text in files.items():
+        (site / name).write_text(text)
+    routes = {"/old": Route(301, headers={"Location": "/deadend.html"}),
+              "/chain-a": Route(301, headers={"Location": "/chain-b"}),
+              "/chain-b": Route(302, headers={"Location": "/deadend.html"})}
+    exports = tmp_path_factory.mktemp("exports")
+    with Server(site, routes) as server:
+        result = run_crawl(server.url, exports, "LINKCRAWLER_MAX_LINKS=10", "LINKCRAWLER_MAX_EXTERNAL_LINKS=2",
+                           "LINKCRAWLER_MAX_CLICK_DEPTH=2", "LINKCRAWLER_MAX_ANCHOR_CHARS=100000")
+        assert result.returncode == 0, result.stderr[-3000:]
+        folder = only_run_folder(exports)
+        return server, folder
+
+
+@pytest.fixture(scope="module")
+def book(flagged):
+    _, folder = flagged
+    return load_workbook(folder / "report.xlsx")
+
+
+def sheet_rows(book, name):
+    rows = list(book[name].iter_rows(values_only=True))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def test_sheets_in_reading_order_with_headers(book):
+    assert book.sheetnames == ["Summary", "Issues", "Pages", "Affiliate", "Outbound", "Anchors", "Links"]
+    headers = {name: [c.value for c in book[name][1]] for name in book.sheetnames[1:]}
+    assert headers["Issues"] == ["severity", "issue", "page", "url", "anchor", "position", "detail"]
+    assert headers["Pages"][:4] == ["url", "status", "depth", "title"] and "flags" in headers["Pages"]
+    assert "links_per_100_words" in headers["Pages"] and "unique_inlinks" in headers["Pages"]
+    assert headers["Affiliate"][:6] == ["page", "url", "anchor", "position", "rel", "qualified"]
+    assert headers["Outbound"][:4] == ["url", "kind", "result", "status"]
+    assert headers["Anchors"][:4] == ["url", "kind", "anchor", "links"]
+    assert headers["Links"][:5] == ["page", "url", "kind", "anchor", "position"]
+
+
+def test_layout_for_people(book):
+    for name in book.sheetnames[1:]:
+        sheet = book[name]
+        assert sheet.freeze_panes == "A2", name
+        assert sheet.auto_filter.ref.startswith("A1:"), name
+        assert sheet.column_dimensions["A"].width >= 8
+    pages = book["Pages"]
+    status = next(c for c in pages[2] if c.column_letter == "B")
+    assert status.data_type == "n"  # numbers are numbers
+    url = pages["A2"]
+    assert url.hyperlink is not None and url.hyperlink.target == url.value
+    severity = book["Issues"]["A2"]
+    assert severity.value == "error" and severity.fill.fgColor.rgb.endswith("F8CBAD")
+
+
+EXPECTED_FLAGS = {
+    ("too many links", "/many.html"),
+    ("too many external links", "/many.html"),
+    ("high link density", "/dense.html"),
+    ("no internal link in content", "/no-content-links.html"),
+    ("dead end", "/deadend.html"),
+    ("only one internal inlink", "/deep2.html"),
+    ("deep page", "/deep3.html"),
+}
+EXPECTED_LINK_ISSUES = {
+    ("broken internal link", "/", "/missing"),
+    ("broken external link", "/", "gone404"),
+    ("redirecting link", "/", "/old"),
+    ("redirect chain", "/", "/chain-a"),
+    ("affiliate link without sponsored/nofollow", "/", "product?aff_id=1"),
+    ("internal link with nofollow", "/", "/deadend.html"),
+    ("empty anchor", "/", "/dense.html"),
+    ("non-descriptive anchor", "/", "/deep1.html"),
+}
+
+
+def test_every_flag_fires_on_the_page_built_for_it(flagged, book):
+    server, _ = flagged
+    issues = sheet_rows(book, "Issues")
+    page_issues = {(r["issue"], r["page"].removeprefix(server.url.rstrip("/"))) for r in issues if not r["url"]}
+    assert EXPECTED_FLAGS <= page_issues
+    link_found = {(r["issue"], r["page"].removeprefix(server.url.rstrip("/")), r["url"]) for r in issues if r["url"]}
+    for issue, page_path, url_end in EXPECTED_LINK_ISSUES:
+        assert any(i == issue and p == page_path and u.endswith(url_end) for i, p, u in link_found), issue
+    severities = [r["severity"] for r in issues]
+    assert severities == sorted(severities, key=["error", "warning", "notice"].index)
+    pages = {r["url"].removeprefix(server.url.rstrip("/")): r for r in sheet_rows(book, "Pages")}
+    assert {"too many links", "too many external links"} <= set(pages["/many.html"]["flags"].split("; "))
+    assert pages["/deadend.html"]["flags"] == "dead end"
+    assert "dead end" not in pages["/"]["flags"] and "too many links" in pages["/"]["flags"]
+
+
+def test_affiliate_sheet_says_whether_qualified(book):
+    rows = sheet_rows(book, "Affiliate")
+    shop = next(r for r in rows if r["url"].endswith("product?aff_id=1"))
+    assert shop["qualified"] is False and shop["affiliate_rule"] == "param:aff_id"
+
+
+def test_outbound_and_anchors(book, outside):
+    outbound = {r["url"]: r for r in sheet_rows(book, "Outbound")}
+    assert outbound[f"{outside.url}gone404"]["result"] == "broken"
+    assert outbound[f"{outside.url}gone404"]["unique_inlinks"] == 1
+    anchors = sheet_rows(book, "Anchors")
+    top = anchors[0]
+    assert top["links"] >= 8 and top["share"] <= 1
+
+
+def test_hostile_text_is_text(book):
+    rows = list(book["Links"].iter_rows())
+    header = [c.value for c in rows[0]]
+    anchor_col = header.index("anchor")
+    cells = {row[anchor_col].value: row[anchor_col] for row in rows[1:] if row[anchor_col].value}
+    for text in ['=HYPERLINK("http://evil.example","x")', "+SUM(A1:A9)", "-2+3", "@cmd"]:
+        assert cells[text].data_type == "s", text
+    assert "tab here" in cells
+    long = next(v for v in cells if v.startswith("xxxx"))
+    assert len(long) <= 32_767 and long.endswith(CUT_MARKER)
+    titles = [r["title"] for r in sheet_rows(book, "Pages")]
+    assert "=cmd|' /C calc'!A0" in titles
+
+
+def test_summary_counts_and_thresholds(book):
+    values = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
+    assert values["LINKCRAWLER_MAX_LINKS"] == 10
+    assert values["error"] == 3 and values["broken internal link"] == 1  # missing, gone404, unqualified shop
+    assert values["pages"] >= 10
+
+
+def test_summary_has_a_chart(flagged, tmp_path):
+    import zipfile
+
+    _, folder = flagged
+    names = zipfile.ZipFile(folder / "report.xlsx").namelist()
+    assert any(n.startswith("xl/charts/chart") for n in names)
+
+
+def test_report_command_rebuilds_with_other_thresholds(flagged):
+    _, folder = flagged
+    result = subprocess.run([sys.executable, "-m", "scrapy", "report", str(folder), "-s", "LINKCRAWLER_MAX_LINKS=1000",
+                             "-s", "LINKCRAWLER_MAX_CLICK_DEPTH=10"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    issues = {r["issue"] for r in sheet_rows(load_workbook(folder / "report.xlsx"), "Issues")}
+    assert "too many links" not in issues and "deep page" not in issues
+    assert "broken internal link" in issues
+
+
+def test_links_continue_on_further_sheets(flagged, tmp_path):
+    _, folder = flagged
+    report = build_report(folder)
+    path = write_workbook(report, tmp_path / "split.xlsx", rows_per_sheet=10)
+    book = load_workbook(path)
+    links = [n for n in book.sheetnames if n.startswith("Links")]
+    assert links[:3] == ["Links", "Links (2)", "Links (3)"]
+    assert sum(book[n].max_row - 1 for n in links) == len(report.links)
+    summary = [row[0] for row in book["Summary"].iter_rows(values_only=True) if row[0]]
+    assert any(str(v).startswith("Links continue on: Links, Links (2)") for v in summary)
+
+
+def test_orphans_and_https_to_http_rules():
+    pages = pd.DataFrame({
+        "url": ["https://s/", "https://s/orphan", "https://s/moved-here"], "status": [200, 200, 200],
+        "depth": [0, 1, 1], "content_type": ["text/html"] * 3, "words": [100, 100, 100],
+        "content_link_words": [1, 1, 1], "outlinks": [3, 1, 1], "external_outlinks": [0, 0, 0],
+        "affiliate_outlinks": [0, 0, 0], "content_links": [1, 1, 1], "unique_inlinks": [0, 0, 0],
+        "redirect_target": ["https://s/moved-here", "", ""],
+    }).astype({"status": "Int64", "depth": "Int64", "unique_inlinks": "Int64"})
+    links = pd.DataFrame({"page": ["https://s/"], "url": ["http://s/x"], "kind": ["internal"],
+                          "position": ["content"], "anchor": ["x"], "anchor_source": ["text"], "rel": [""],
+                          "result": ["ok"], "status": [200], "final_url": ["http://s/x"]})
+    _, found = page_flags(pages, links, Config())
+    orphans = pd.concat(found)
+    assert list(orphans[orphans.issue == "orphan page"].page) == ["https://s/orphan"]
+    found = pd.concat(link_issues(links, pd.DataFrame({"url": [], "redirects": [], "error": []}), Config()))
+    assert list(found.issue) == ["HTTPS page links to HTTP"]
