@@ -23,6 +23,7 @@ SEVERITIES = ("error", "warning", "notice")
 ISSUES: dict[str, tuple[str, str]] = {
     "broken internal link": ("error", "an internal link whose target answers 4xx/5xx or does not exist"),
     "broken external link": ("error", "an external or affiliate link whose target is broken or gone"),
+    "invalid link": ("error", "an href that is empty or cannot be parsed as a URL"),
     "affiliate link without sponsored/nofollow": (
         "error", 'an affiliate link with neither rel="sponsored" nor nofollow'),
     "too many links": ("warning", "more links on the page than LINKCRAWLER_MAX_LINKS"),
@@ -44,8 +45,9 @@ ISSUES: dict[str, tuple[str, str]] = {
 }
 
 ISSUE_COLUMNS = ["severity", "issue", "page", "url", "anchor", "position", "detail"]
-LINK_SHEET_COLUMNS = ["page", "url", "kind", "anchor", "position", "rel", "follow", "target", "status", "final_url",
-                      "result", "anchor_source", "fragment", "affiliate_rule", "link_path", "href", "error"]
+# the Links sheet keeps what an editor acts on; every column stays in the links table
+LINK_SHEET_COLUMNS = ["page", "url", "kind", "anchor", "position", "rel", "follow", "status", "result", "final_url",
+                      "link_path"]
 PAGE_SHEET_COLUMNS = ["url", "status", "depth", "title", "words", "outlinks", "internal_outlinks",
                       "external_outlinks", "affiliate_outlinks", "nofollow_outlinks", "content_links",
                       "internal_content_links", "unique_inlinks", "inlinks", "links_per_100_words", "flags",
@@ -106,6 +108,11 @@ def link_issues(links: pd.DataFrame, targets: pd.DataFrame, config: Config) -> l
     broken_detail = ("status " + status).where(status != "", "no answer") + (" → " + final).where(moved, "")
     add("broken internal link", internal & (result == "broken"), broken_detail)
     add("broken external link", ext & (result == "broken"), broken_detail)
+    errors = _text(links["error"])
+    invalid = (kind == "invalid") | errors.str.contains("empty href", regex=False)
+    if invalid.any():
+        rows = links[invalid].assign(url=_text(links["href"])[invalid])
+        found.append(_issue_rows("invalid link", rows, errors[invalid]))
     rel = _text(links["rel"])
     tokens = " " + rel + " "
     qualified = tokens.str.contains(" sponsored ", regex=False) | tokens.str.contains(" nofollow ", regex=False)

@@ -258,3 +258,13 @@ def test_interrupted_crawl_leaves_readable_tables(tmp_path):
     assert len(links) >= 200  # the home page's links, written with the home page
     assert set(links[links.page == server.url].anchor) == {f"p{i}" for i in range(200)}
     assert Path(folder / "pages.csv").read_text().endswith("\n")
+
+
+def test_invalid_links_are_issues_in_the_workbook(crawled, site):
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(crawled / "report.xlsx")["Issues"].iter_rows(values_only=True))
+    invalid = {(r[2].removeprefix(site.url.rstrip("/")), r[3], r[6]) for r in rows[1:] if r[1] == "invalid link"}
+    assert ("/", "http://[bad-ipv6/", "invalid URL: Invalid IPv6 URL") in invalid
+    assert ("/", None, "empty href") in invalid
+    assert ("/hostile.html", "http://127.0.0.1:99999/", "invalid URL: Port out of range 0-65535") in invalid

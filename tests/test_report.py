@@ -169,6 +169,7 @@ def test_summary_counts_and_thresholds(book):
     values = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
     assert values["LINKCRAWLER_MAX_LINKS"] == 10
     assert values["error"] == 3 and values["broken internal link"] == 1  # missing, gone404, unqualified shop
+    assert values["invalid link"] == 0
     assert values["pages"] >= 10
 
 
@@ -213,7 +214,8 @@ def test_orphans_and_https_to_http_rules():
     }).astype({"status": "Int64", "depth": "Int64", "unique_inlinks": "Int64"})
     links = pd.DataFrame({"page": ["https://s/"], "url": ["http://s/x"], "kind": ["internal"],
                           "position": ["content"], "anchor": ["x"], "anchor_source": ["text"], "rel": [""],
-                          "result": ["ok"], "status": [200], "final_url": ["http://s/x"]})
+                          "result": ["ok"], "status": [200], "final_url": ["http://s/x"], "error": [""],
+                          "href": ["http://s/x"]})
     _, found = page_flags(pages, links, Config())
     orphans = pd.concat(found)
     assert list(orphans[orphans.issue == "orphan page"].page) == ["https://s/orphan"]
