@@ -1,0 +1,248 @@
+"""linkcrawler against bare Scrapy, side by side, on a generated site served by nginx on loopback.
+
+    .venv/bin/python benchmarks/run.py                       # 3,000 pages: time ratio and peak RSS
+    .venv/bin/python benchmarks/run.py --memory 5000 50000   # peak RSS of the crawl as the site grows
+    .venv/bin/python benchmarks/run.py --report-rows 1000000 # the report step on a run of 1M link rows
+    .venv/bin/python benchmarks/run.py --quick               # small and fast, for CI: shows it still works
+
+Each crawl runs as its own process, the two back to back at the same concurrency; peak RSS comes from
+wait4(), nginx's CPU from /proc. Needs Debian's nginx (nginx-light); without it the site is served by
+Python's http.server, which is then the bottleneck (the script says so).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from sitegen import generate  # noqa: E402
+
+SITE_PORT, WORLD_PORT = 18080, 18081
+NGINX_CONF = """
+worker_processes 1;
+user root;
+daemon off;
+error_log {tmp}/nginx-error.log;
+pid {tmp}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    keepalive_requests 100000;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    types {{ text/html html; text/plain txt; }}
+    default_type text/html;
+    server {{ listen 127.0.0.1:{site_port}; root {site}; }}
+    server {{ listen 127.0.0.2:{world_port}; root {world}; }}
+}}
+"""
+CRAWL_SETTINGS = ["CONCURRENT_REQUESTS=16", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "LOG_LEVEL=INFO",
+                  "TELNETCONSOLE_ENABLED=False", "AUTOTHROTTLE_ENABLED=False"]
+
+
+@dataclass
+class Run:
+    name: str
+    seconds: float
+    peak_mb: float
+    pages: int = 0
+    links: int = 0
+    server_cpu: float = 0.0
+
+    def line(self) -> str:
+        rate = f"{self.pages / self.seconds:8.1f} pages/s" if self.pages else " " * 16
+        links = f"{self.links / self.seconds:9.0f} links/s" if self.links else " " * 17
+        return (f"{self.name:<28} {self.seconds:8.1f} s {rate} {links} peak RSS {self.peak_mb:7.0f} MB"
+                f"   server CPU {self.server_cpu:5.1f} s")
+
+
+class Sites:
+    """The generated site and the outside world, served by nginx (or http.server without it)."""
+
+    def __init__(self, tmp: Path, pages: int) -> None:
+        self.tmp = tmp
+        self.total = generate(tmp, pages, f"http://127.0.0.2:{WORLD_PORT}/")
+        self.url = f"http://127.0.0.1:{SITE_PORT}/"
+        self.procs: list[subprocess.Popen] = []
+        nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+        if nginx:
+            conf = tmp / "nginx.conf"
+            conf.write_text(NGINX_CONF.format(tmp=tmp, site=tmp / "site", world=tmp / "world", site_port=SITE_PORT,
+                                              world_port=WORLD_PORT))
+            self.procs.append(subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp)]))
+            self.server = "nginx"
+        else:
+            print("! nginx not found: serving with Python's http.server, which will be the bottleneck")
+            for host, port, folder in (("127.0.0.1", SITE_PORT, "site"), ("127.0.0.2", WORLD_PORT, "world")):
+                self.procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "http.server", str(port), "-b", host, "-d", str(tmp / folder)],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            self.server = "http.server"
+        time.sleep(1.0)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server processes and their children so far."""
+        total = 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        for proc in self.procs:
+            pids = [proc.pid] + _children(proc.pid)
+            for pid in pids:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                total += (int(fields[11]) + int(fields[12])) / tick
+        return total
+
+    def close(self) -> None:
+        for proc in self.procs:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=10)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def measure(name: str, command: list[str], sites: Sites | None = None) -> Run:
+    cpu = sites.cpu_seconds() if sites else 0.0
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    stderr = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{name} failed:\n{stderr[-3000:]}")
+    run = Run(name, seconds, usage.ru_maxrss / 1024)
+    found = re.search(r"'response_received_count': (\d+)", stderr)
+    run.pages = int(found.group(1)) if found else 0
+    if sites:
+        run.server_cpu = sites.cpu_seconds() - cpu
+    return run
+
+
+def crawl_pair(sites: Sites, exports: Path, with_bare: bool = True) -> tuple[Run | None, Run, Path]:
+    settings = [arg for s in CRAWL_SETTINGS for arg in ("-s", s)]
+    bare = None
+    if with_bare:
+        bare = measure("bare Scrapy (LinkExtractor)", [sys.executable, "-m", "scrapy", "runspider",
+                                                        str(HERE / "bare_spider.py"), "-a", f"url={sites.url}",
+                                                        *settings], sites)
+    ours = measure("scrapy crawl site (all on)", [sys.executable, "-m", "scrapy", "crawl", "site", "-a",
+                                                  f"url={sites.url}", "-s", f"LINKCRAWLER_EXPORT_DIR={exports}",
+                                                  *settings], sites)
+    folder = sorted(p for p in exports.glob("*/*") if p.is_dir())[-1]
+    meta = json.loads((folder / "run.json").read_text())
+    ours.pages, ours.links = meta["pages"], meta["links"]
+    if bare:
+        bare.links = ours.links
+    return bare, ours, folder
+
+
+def time_ratio(pages: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        sites = Sites(Path(tmp), pages)
+        try:
+            bare, ours, folder = crawl_pair(sites, Path(tmp) / "exports")
+        finally:
+            sites.close()
+        print(f"site: {sites.total} URLs served by {sites.server}; run folder had {ours.pages} pages, "
+              f"{ours.links} links")
+        print(bare.line())
+        print(ours.line())
+        print(f"time ratio (linkcrawler / bare Scrapy): {ours.seconds / bare.seconds:.2f}   "
+              f"peak RSS ratio: {ours.peak_mb / bare.peak_mb:.2f}")
+        assert (folder / "report.xlsx").exists()
+
+
+def memory(sizes: list[int]) -> None:
+    peaks = []
+    for pages in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            sites = Sites(Path(tmp), pages)
+            try:
+                _, ours, _ = crawl_pair(sites, Path(tmp) / "exports", with_bare=False)
+            finally:
+                sites.close()
+            ours.name = f"crawl of {pages} pages"
+            print(ours.line(), flush=True)
+            peaks.append(ours.peak_mb)
+    for pages, peak in zip(sizes[1:], peaks[1:], strict=True):
+        print(f"peak RSS at {pages} pages / at {sizes[0]} pages: {peak / peaks[0]:.2f}")
+
+
+def report_step(rows: int, pages: int = 3000) -> None:
+    """Crawl the generated site once, grow its links table to ``rows`` rows, and time ``scrapy report``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sites = Sites(Path(tmp), pages)
+        try:
+            _, ours, folder = crawl_pair(sites, Path(tmp) / "exports", with_bare=False)
+        finally:
+            sites.close()
+        from linkcrawler.tables import TABLES, read_table
+
+        links = read_table(folder, "links")
+        pages_frame = read_table(folder, "pages")
+        copies = -(-rows // len(links))
+        big_links = pd.concat([links.assign(page=links["page"] + f"?copy={k}") for k in range(copies)],
+                              ignore_index=True).head(rows)
+        big_pages = pd.concat([pages_frame.assign(url=pages_frame["url"] + f"?copy={k}") for k in range(copies)],
+                              ignore_index=True)
+        big = Path(tmp) / "big"
+        big.mkdir()
+        shutil.copy(folder / "run.json", big / "run.json")
+        for name, frame in (("links", big_links), ("pages", big_pages), ("targets", read_table(folder, "targets"))):
+            (big / f"{name}.parquet").mkdir()
+            schema = pa.schema([(c, {"str": pa.string(), "int": pa.int64(), "bool": pa.bool_(),
+                                     "float": pa.float64()}[t]) for c, t in TABLES[name].items()])
+            pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False),
+                           big / f"{name}.parquet" / "part-00000.parquet")
+        run = measure(f"scrapy report ({len(big_links):,} link rows)",
+                      [sys.executable, "-m", "scrapy", "report", str(big)])
+        print(run.line())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=int, default=3000)
+    parser.add_argument("--memory", type=int, nargs="+", metavar="PAGES")
+    parser.add_argument("--report-rows", type=int)
+    parser.add_argument("--quick", action="store_true", help="200 pages and a 20,000-row report step")
+    args = parser.parse_args()
+    if args.quick:
+        time_ratio(200)
+        report_step(20_000, pages=200)
+    elif args.memory:
+        memory(args.memory)
+    elif args.report_rows:
+        report_step(args.report_rows)
+    else:
+        time_ratio(args.pages)
+
+
+if __name__ == "__main__":
+    main()
