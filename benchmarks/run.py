@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,12 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 from sitegen import generate  # noqa: E402
 
-SITE_PORT, WORLD_PORT = 18080, 18081
+
+def free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
 NGINX_CONF = """
 worker_processes 1;
 user root;
@@ -82,19 +88,20 @@ class Sites:
 
     def __init__(self, tmp: Path, pages: int) -> None:
         self.tmp = tmp
-        self.total = generate(tmp, pages, f"http://127.0.0.2:{WORLD_PORT}/")
-        self.url = f"http://127.0.0.1:{SITE_PORT}/"
+        site_port, world_port = free_port("127.0.0.1"), free_port("127.0.0.2")
+        self.total = generate(tmp, pages, f"http://127.0.0.2:{world_port}/")
+        self.url = f"http://127.0.0.1:{site_port}/"
         self.procs: list[subprocess.Popen] = []
         nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
         if nginx:
             conf = tmp / "nginx.conf"
-            conf.write_text(NGINX_CONF.format(tmp=tmp, site=tmp / "site", world=tmp / "world", site_port=SITE_PORT,
-                                              world_port=WORLD_PORT))
+            conf.write_text(NGINX_CONF.format(tmp=tmp, site=tmp / "site", world=tmp / "world", site_port=site_port,
+                                              world_port=world_port))
             self.procs.append(subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp)]))
             self.server = "nginx"
         else:
             print("! nginx not found: serving with Python's http.server, which will be the bottleneck")
-            for host, port, folder in (("127.0.0.1", SITE_PORT, "site"), ("127.0.0.2", WORLD_PORT, "world")):
+            for host, port, folder in (("127.0.0.1", site_port, "site"), ("127.0.0.2", world_port, "world")):
                 self.procs.append(subprocess.Popen(
                     [sys.executable, "-m", "http.server", str(port), "-b", host, "-d", str(tmp / folder)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
