@@ -52,6 +52,12 @@ DEFAULTS: dict[str, Any] = {
     "LINKCRAWLER_MAX_LINK_DENSITY": 0.10,  # share of the content's words inside links
     "LINKCRAWLER_MIN_CONTENT_WORDS": 50,  # pages with fewer content words are not judged on density/content links
     "LINKCRAWLER_MAX_CLICK_DEPTH": 3,  # pages deeper than this many clicks are flagged
+    # history: compare with the site's last finished run ("" = that one, "none" = no comparison, or a run folder)
+    "LINKCRAWLER_COMPARE_WITH": "",
+    "LINKCRAWLER_FAIL_ON_NEW_ERRORS": False,  # exit status 3 when the run has new error-severity findings
+    "LINKCRAWLER_KEEP_RUNS": 0,  # keep only the newest N run folders of the site (0 = keep all)
+    "LINKCRAWLER_SITEMAPS": True,  # read robots.txt Sitemap: lines and /sitemap.xml, and crawl their URLs
+    "LINKCRAWLER_PROGRESS": True,  # a progress line on a terminal
     "LINKCRAWLER_GENERIC_ANCHORS": [
         "click here", "here", "read more", "learn more", "more", "this page", "this", "link", "this link",
         "click", "go", "details", "more info", "continue", "continue reading", "see more", "find out more",
@@ -127,6 +133,11 @@ class Config:
     min_content_words: int = DEFAULTS["LINKCRAWLER_MIN_CONTENT_WORDS"]
     max_click_depth: int = DEFAULTS["LINKCRAWLER_MAX_CLICK_DEPTH"]
     generic_anchors: tuple[str, ...] = tuple(DEFAULTS["LINKCRAWLER_GENERIC_ANCHORS"])
+    compare_with: str = DEFAULTS["LINKCRAWLER_COMPARE_WITH"]
+    fail_on_new_errors: bool = DEFAULTS["LINKCRAWLER_FAIL_ON_NEW_ERRORS"]
+    keep_runs: int = DEFAULTS["LINKCRAWLER_KEEP_RUNS"]
+    sitemaps: bool = DEFAULTS["LINKCRAWLER_SITEMAPS"]
+    progress: bool = DEFAULTS["LINKCRAWLER_PROGRESS"]
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:
@@ -180,6 +191,13 @@ class Config:
                 "LINKCRAWLER_MIN_CONTENT_WORDS", DEFAULTS["LINKCRAWLER_MIN_CONTENT_WORDS"]
             ),
             max_click_depth=settings.getint("LINKCRAWLER_MAX_CLICK_DEPTH", DEFAULTS["LINKCRAWLER_MAX_CLICK_DEPTH"]),
+            compare_with=settings.get("LINKCRAWLER_COMPARE_WITH") or "",
+            fail_on_new_errors=settings.getbool(
+                "LINKCRAWLER_FAIL_ON_NEW_ERRORS", DEFAULTS["LINKCRAWLER_FAIL_ON_NEW_ERRORS"]
+            ),
+            keep_runs=settings.getint("LINKCRAWLER_KEEP_RUNS", DEFAULTS["LINKCRAWLER_KEEP_RUNS"]),
+            sitemaps=settings.getbool("LINKCRAWLER_SITEMAPS", DEFAULTS["LINKCRAWLER_SITEMAPS"]),
+            progress=settings.getbool("LINKCRAWLER_PROGRESS", DEFAULTS["LINKCRAWLER_PROGRESS"]),
             generic_anchors=tuple(
                 a.lower() for a in (_list(settings, "LINKCRAWLER_GENERIC_ANCHORS")
                                     if settings.get("LINKCRAWLER_GENERIC_ANCHORS") is not None

@@ -40,8 +40,8 @@ class Page:
 
     url: str
     status: int | None = None
-    depth: int = 0
-    referrer: str = ""  # the first page found linking here
+    depth: int | None = 0  # clicks from the start URL; empty for sitemap URLs no link reaches
+    referrer: str = ""  # the first page found linking here ("sitemap" for sitemap URLs no link reaches)
     title: str = ""
     content_type: str = ""
     size: int | None = None  # bytes of the body
@@ -69,6 +69,7 @@ class Page:
     error: str = ""
     inlinks: int | None = None  # internal link occurrences on other pages, filled in when the crawl ends
     unique_inlinks: int | None = None  # distinct other pages linking here, filled in when the crawl ends
+    in_sitemap: bool | None = None  # listed in the site's sitemaps, filled in when the crawl ends
 
 
 @dataclass(slots=True)

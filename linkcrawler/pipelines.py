@@ -15,6 +15,7 @@ from scrapy.crawler import Crawler
 
 from linkcrawler import __version__
 from linkcrawler.config import Config
+from linkcrawler.history import new_errors, prune
 from linkcrawler.items import LINK_COLUMNS, PAGE_COLUMNS, PageItem
 from linkcrawler.runfolder import new_run_folder, write_meta
 from linkcrawler.tables import TableWriter, rewrite_table
@@ -113,7 +114,7 @@ class StorePipeline:
         for writer in (self.pages, self.links, self.targets):
             writer.close()
         fmt = self.config.format
-        rewrite_table(self.folder, "pages", fmt, self._fill_inlinks)
+        rewrite_table(self.folder, "pages", fmt, self._fill_pages)
         rewrite_table(self.folder, "targets", fmt, self._fill_inlinks)
         rewrite_table(self.folder, "links", fmt, self._fill_link_targets)
         self.meta.update(pages=self.pages.rows, links=self.links.rows, targets=self.targets.rows)
@@ -125,6 +126,10 @@ class StorePipeline:
             "inlinks": [self.inlinks.get(u, 0) for u in urls],
             "unique_inlinks": [self.unique_inlinks.get(u, 0) for u in urls],
         }
+
+    def _fill_pages(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        sitemap = self.crawler.spider.sitemap_urls
+        return {**self._fill_inlinks(chunk), "in_sitemap": [u in sitemap for u in chunk["url"]]}
 
     def _fill_link_targets(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
         """Each link's target answer; an internal link whose chain ends at an affiliate URL becomes affiliate."""
@@ -160,10 +165,15 @@ class StorePipeline:
         write_meta(self.folder, self.meta)
         if self.config.report:
             try:
-                path = write_report(self.folder, self.config)
+                report = write_report(self.folder, self.config)
             except Exception:  # noqa: BLE001 - the tables are safe; the report can be rebuilt with `scrapy report`
                 logger.exception("Could not write the report; rebuild it with: scrapy report %s", self.folder)
             else:
-                logger.info("Report: %s", path.resolve())
+                logger.info("Report: %s", (self.folder / "report.xlsx").resolve())
+                if report.changes is not None:
+                    errors = new_errors(report.changes)
+                    self.crawler.stats.set_value("linkcrawler/new_errors", errors)
+                    logger.info("Compared with %s: %d new errors", report.previous, errors)
+        prune(self.folder.parent, self.config.keep_runs)
         logger.info("Run folder: %s (%d pages, %d links, %d targets)", self.folder.resolve(), self.pages.rows,
                     self.links.rows, self.targets.rows)

@@ -31,7 +31,10 @@ ISSUES: dict[str, tuple[str, str]] = {
     "high link density": ("warning", "more of the content's words inside links than LINKCRAWLER_MAX_LINK_DENSITY"),
     "no internal link in content": ("warning", "the content area links to no other page of the site"),
     "dead end": ("warning", "an HTML page with no links at all"),
-    "orphan page": ("warning", "no other crawled page links here (reached only as the start page or by redirect)"),
+    "orphan page": ("warning", "no other crawled page links here: listed in a sitemap, or reached only by redirect"),
+    "sitemap URL broken": ("error", "a URL listed in the sitemaps answers 4xx/5xx or not at all"),
+    "sitemap URL redirects": ("warning", "a URL listed in the sitemaps redirects; list the final URL"),
+    "sitemap URL noindex": ("warning", "a URL listed in the sitemaps says noindex"),
     "redirect chain": ("warning", "a link whose target redirects more than once"),
     "link target error": ("warning", "the target gave no usable answer (timeout, TLS, size limit)"),
     "internal link with nofollow": ("warning", "an internal link marked nofollow"),
@@ -50,8 +53,8 @@ LINK_SHEET_COLUMNS = ["page", "url", "kind", "anchor", "position", "rel", "follo
                       "link_path"]
 PAGE_SHEET_COLUMNS = ["url", "status", "depth", "title", "words", "outlinks", "internal_outlinks",
                       "external_outlinks", "affiliate_outlinks", "nofollow_outlinks", "content_links",
-                      "internal_content_links", "unique_inlinks", "inlinks", "links_per_100_words", "flags",
-                      "redirect_target", "error"]
+                      "internal_content_links", "unique_inlinks", "inlinks", "links_per_100_words", "in_sitemap",
+                      "flags", "redirect_target", "error"]
 WEB_KINDS = ("internal", "external", "affiliate")
 
 
@@ -69,6 +72,9 @@ class Report:
     affiliate: pd.DataFrame
     anchors: pd.DataFrame
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    changes: pd.DataFrame | None = None  # against ``previous``, when there is one
+    previous: Path | None = None
+    previous_counts: dict[str, int] | None = None  # issues by severity and by issue in the previous run
 
 
 def _issue_rows(issue: str, frame: pd.DataFrame, detail: pd.Series | str) -> pd.DataFrame:
@@ -150,6 +156,8 @@ def page_flags(pages: pd.DataFrame, links: pd.DataFrame, config: Config) -> tupl
     pages["links_per_100_words"] = (pages["content_links"] / words * 100).round(1).where(words > 0)
     density = pages["content_link_words"] / words
     redirected_to = set(pages["redirect_target"].dropna())
+    in_sitemap = pages["in_sitemap"].fillna(False).astype(bool) if "in_sitemap" in pages else pd.Series(
+        False, index=pages.index)
     enough_words = words >= config.min_content_words
     external = pages["external_outlinks"] + pages["affiliate_outlinks"]
     rules = [
@@ -163,8 +171,14 @@ def page_flags(pages: pd.DataFrame, links: pd.DataFrame, config: Config) -> tupl
         ("no internal link in content", html & enough_words & (pages["internal_content_links"] == 0),
          pages["words"].astype("string") + " words, no internal link"),
         ("dead end", html & (pages["outlinks"] == 0), "no links"),
-        ("orphan page", html & (pages["depth"] > 0) & (pages["unique_inlinks"] == 0)
-         & ~pages["url"].isin(redirected_to), "no internal inlinks"),
+        ("orphan page", html & (pages["depth"].fillna(1) > 0) & (pages["unique_inlinks"] == 0)
+         & ~pages["url"].isin(redirected_to),
+         pd.Series("no internal inlinks", index=pages.index).where(~in_sitemap, "in the sitemap, no internal inlinks")),
+        ("sitemap URL broken", in_sitemap & ((pages["status"] >= 400) | pages["status"].isna()),
+         ("status " + pages["status"].astype("string")).fillna(pages["error"].fillna(""))),
+        ("sitemap URL redirects", in_sitemap & (pages["redirect_target"].fillna("") != ""),
+         "→ " + pages["redirect_target"].fillna("")),
+        ("sitemap URL noindex", in_sitemap & pages["noindex"].fillna(False).astype(bool), "noindex"),
         ("only one internal inlink", html & (pages["unique_inlinks"] == 1), "1 page links here"),
         ("deep page", html & (pages["depth"] > config.max_click_depth),
          pages["depth"].astype("string") + f" clicks (limit {config.max_click_depth})"),

@@ -116,14 +116,18 @@ def read_table(folder: Path | str, name: str, columns: Sequence[str] | None = No
     wanted = list(columns or types)
     if path is None:
         return pd.DataFrame({c: pd.Series(dtype=_PANDAS[types[c]]) for c in wanted})
+    # tables of runs made by older versions may lack newer columns: those come back empty
     if path.suffix == ".parquet":
-        frame = pd.read_parquet(path, columns=wanted)
-        return frame.astype({c: _PANDAS[types[c]] for c in wanted})
-    dtypes = {c: _PANDAS[types[c]] for c in wanted}
-    text = [c for c in wanted if types[c] == "str"]
-    frame = pd.read_csv(path, usecols=wanted, dtype=dtypes, keep_default_na=False, na_values={
-        c: [""] for c in wanted if c not in text})
-    return frame[wanted]
+        present = set(pq.read_schema(next(iter(sorted(path.glob("part-*.parquet"))))).names)
+        frame = pd.read_parquet(path, columns=[c for c in wanted if c in present])
+    else:
+        text = {c for c in wanted if types[c] == "str"}
+        frame = pd.read_csv(path, usecols=lambda c: c in wanted, dtype={c: _PANDAS[types[c]] for c in wanted},
+                            keep_default_na=False, na_values={c: [""] for c in wanted if c not in text})
+    for column in wanted:
+        if column not in frame:
+            frame[column] = pd.Series(pd.NA, index=frame.index, dtype=_PANDAS[types[column]])
+    return frame[wanted].astype({c: _PANDAS[types[c]] for c in wanted})
 
 
 def rewrite_table(

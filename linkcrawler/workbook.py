@@ -20,7 +20,9 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from linkcrawler.report import ISSUES, SEVERITIES, Report
+from linkcrawler.config import Config
+from linkcrawler.history import compare, previous_run, read_issues, summary_markdown
+from linkcrawler.report import ISSUES, SEVERITIES, Report, build_report
 
 logger = logging.getLogger(__name__)
 
@@ -160,11 +162,17 @@ def write_workbook(report: Report, path: Path | str, rows_per_sheet: int = EXCEL
         "title": book.add_format({"bold": True, "font_size": 16}),
         "bold": book.add_format({"bold": True}),
         "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+        "delta": book.add_format({"num_format": "+0;-0;0", "align": "left"}),
         "severity": {s: book.add_format({"bg_color": c}) for s, c in SEVERITY_COLOURS.items()},
     }
     writer = SheetWriter(book, formats, rows_per_sheet)
     summary = book.add_worksheet("Summary")
     sheets: dict[str, list[str]] = {}
+    if report.changes is not None:
+        sheets["Changes"] = writer.write("Changes", report.changes, {"change": 9, "what": 11, "severity": 9,
+                                                                     "issue": 30, "page": 50, "url": 50,
+                                                                     "anchor": 25, "detail": 30},
+                                         severity_column="severity")
     sheets["Issues"] = writer.write("Issues", report.issues, {"severity": 10, "issue": 34, "page": 50, "url": 50,
                                                               "anchor": 30, "position": 12, "detail": 40},
                                     severity_column="severity")
@@ -208,9 +216,27 @@ def _write_summary(book: xlsxwriter.Workbook, sheet: Worksheet, formats: dict[st
         row += 1
     row += 1
     sheet.write_string(row, 0, "issues by severity", formats["bold"])
+    if report.previous is not None:
+        sheet.write_string(row, 2, f"since the last run ({report.previous.name})", formats["bold"])
     row += 1
-    row = _pairs(sheet, row, [(s, counts["severity"].get(s, 0)) for s in SEVERITIES], formats,
-                 {s: formats["severity"][s] for s in SEVERITIES})
+    previous = report.previous_counts or {}
+    for severity in SEVERITIES:  # constant_memory: each row is written whole, in order
+        sheet.write_string(row, 0, severity, formats["severity"][severity])
+        sheet.write_number(row, 1, counts["severity"].get(severity, 0))
+        if report.previous is not None:
+            sheet.write_number(row, 2, counts["severity"].get(severity, 0) - previous.get(severity, 0),
+                               formats["delta"])
+        row += 1
+    if report.previous is not None:
+        changes = report.changes
+        row += 1
+        sheet.write_string(row, 0, "changes since the last run", formats["bold"])
+        row += 1
+        pairs = [(f"{what}: {change}", int(((changes["what"] == what) & (changes["change"] == change)).sum()))
+                 for what, change in (("issue", "new"), ("issue", "fixed"), ("broken link", "new"),
+                                      ("broken link", "fixed"), ("page", "added"), ("page", "removed"),
+                                      ("page", "new"), ("link", "removed"), ("inlinks", "removed"))]
+        row = _pairs(sheet, row, pairs, formats)
     row += 1
     sheet.write_string(row, 0, "issue", formats["header"])
     sheet.write_string(row, 1, "count", formats["header"])
@@ -272,6 +298,7 @@ def _when(iso: str) -> str:
 
 
 _SHEET_HELP = {
+    "Changes": "what changed since the last run: new and fixed issues, pages added and removed, links removed",
     "Issues": "one row per finding, errors first; filter by issue or page",
     "Pages": "one row per page with its counts and flags",
     "Affiliate": "every affiliate link; qualified = has sponsored or nofollow",
@@ -295,9 +322,24 @@ def _pairs(sheet: Worksheet, row: int, pairs: Sequence[tuple[str, Any]], formats
     return row
 
 
-def write_report(folder: Path | str, config: Any = None) -> Path:
-    """Build the report of a run folder and write its ``report.xlsx``."""
-    from linkcrawler.report import build_report
-
+def write_report(folder: Path | str, config: Config | None = None, previous: Path | str | None = "auto") -> Report:
+    """Build the report of a run folder, compare it with ``previous`` (by default the site's last finished run;
+    None: no comparison) and write ``report.xlsx``, ``issues.csv``, ``changes.csv`` and ``summary.md``."""
+    folder = Path(folder)
+    config = config or Config()
     report = build_report(folder, config)
-    return write_workbook(report, Path(folder) / "report.xlsx")
+    if previous == "auto":
+        previous = config.compare_with or previous_run(folder)
+        if config.compare_with.lower() == "none":
+            previous = None
+    if previous:
+        previous = Path(previous)
+        old = read_issues(previous)
+        report.changes = compare(previous, folder, report.issues)
+        report.previous = previous
+        report.previous_counts = {**old["severity"].value_counts().to_dict(), **old["issue"].value_counts().to_dict()}
+        report.changes.to_csv(folder / "changes.csv", index=False)
+    report.issues.to_csv(folder / "issues.csv", index=False)
+    (folder / "summary.md").write_text(summary_markdown(report, report.changes, report.previous), encoding="utf-8")
+    write_workbook(report, folder / "report.xlsx")
+    return report

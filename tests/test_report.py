@@ -210,7 +210,7 @@ def test_orphans_and_https_to_http_rules():
         "depth": [0, 1, 1], "content_type": ["text/html"] * 3, "words": [100, 100, 100],
         "content_link_words": [1, 1, 1], "outlinks": [3, 1, 1], "external_outlinks": [0, 0, 0],
         "affiliate_outlinks": [0, 0, 0], "content_links": [1, 1, 1], "unique_inlinks": [0, 0, 0],
-        "redirect_target": ["https://s/moved-here", "", ""],
+        "redirect_target": ["https://s/moved-here", "", ""], "error": ["", "", ""], "noindex": [False] * 3,
     }).astype({"status": "Int64", "depth": "Int64", "unique_inlinks": "Int64"})
     links = pd.DataFrame({"page": ["https://s/"], "url": ["http://s/x"], "kind": ["internal"],
                           "position": ["content"], "anchor": ["x"], "anchor_source": ["text"], "rel": [""],

@@ -23,6 +23,11 @@ class Command(ScrapyCommand):
     def short_desc(self) -> str:
         return "Rebuild report.xlsx of run folders from their tables (thresholds from -s LINKCRAWLER_* settings)"
 
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--compare", metavar="RUN_FOLDER",
+                            help="compare with this run (default: the site's previous finished run)")
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:
             raise UsageError("give the run folder(s): scrapy report exports/<host>/<timestamp>")
@@ -32,4 +37,7 @@ class Command(ScrapyCommand):
             folder = Path(arg)
             if not (folder / "run.json").exists() and not any(folder.glob("pages.*")):
                 raise UsageError(f"not a run folder: {folder}")
-            print(write_report(folder, config))
+            report = write_report(folder, config, previous=opts.compare or "auto")
+            print(folder / "report.xlsx")
+            if report.previous is not None:
+                print(f"compared with {report.previous}: {len(report.changes)} changes")

@@ -12,7 +12,7 @@ import scrapy
 from protego import Protego
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import StopDownload
+from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
@@ -24,6 +24,7 @@ from linkcrawler.errors import error_class
 from linkcrawler.extract import extract, parse_html, resolve
 from linkcrawler.items import Page, PageItem
 from linkcrawler.position import UserRules
+from linkcrawler.sitemaps import collect
 from linkcrawler.targets import HEAD_REFUSED, Target, bot_protection, chain_text, now_iso, result_of
 
 logger = logging.getLogger(__name__)
@@ -77,15 +78,55 @@ class SiteSpider(scrapy.Spider):
         spider.checked: set[int] = set()
         spider.check_include = [re.compile(p) for p in spider.config.check_include]
         spider.check_exclude = [re.compile(p) for p in spider.config.check_exclude]
+        spider.sitemap_urls: set[str] = set()
         crawler.signals.connect(spider.headers_received, signal=signals.headers_received)
+        crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
         if self.settings.getbool("ROBOTSTXT_OBEY"):
             await self._load_robots()
+        if self.config.sitemaps:
+            await self._load_sitemaps()
         request = self.page_request(self.start_url, referrer="")
         if request is not None:
             yield request
+
+    async def _fetch_body(self, url: str) -> bytes | None:
+        try:
+            response = await self.crawler.engine.download_async(
+                Request(url, meta={"dont_obey_robotstxt": True, "handle_httpstatus_all": True}, priority=1)
+            )
+        except Exception as exc:  # noqa: BLE001 - a missing sitemap is normal
+            logger.info("Could not fetch %s (%s)", url, error_class(exc))
+            return None
+        return response.body if response.status == 200 else None
+
+    async def _load_sitemaps(self) -> None:
+        """Read the site's sitemaps; their URLs are crawled once the links are (see ``spider_idle``)."""
+        robots_url = urljoin(self.start_url, "/robots.txt")
+        roots = [urljoin(robots_url, u) for u in self.robots.sitemaps] if self.robots is not None else []
+        roots.append(urljoin(self.start_url, "/sitemap.xml"))
+        urls = await collect(roots, self._fetch_body, self.config.max_pages)
+        self.sitemap_urls = {
+            safe_url_string(u) for u in urls if self.classifier.is_internal(urlsplit(safe_url_string(u)))
+        }
+        if self.sitemap_urls:
+            logger.info("Sitemaps list %d URLs of the site", len(self.sitemap_urls))
+
+    def spider_idle(self) -> None:
+        """When the links are crawled, fetch the sitemap URLs no link reached: they are orphans."""
+        pending = [u for u in self.sitemap_urls if hash(u) not in self.seen and self.robots_allowed(u)]
+        scheduled = 0
+        for url in sorted(pending):
+            request = self.page_request(url, referrer="sitemap", depth=0)
+            if request is not None:
+                request.meta["linkcrawler_orphan"] = True
+                self.crawler.engine.crawl(request)
+                scheduled += 1
+        if scheduled:
+            logger.info("Crawling %d sitemap URLs that no link reaches", scheduled)
+            raise DontCloseSpider
 
     async def _load_robots(self) -> None:
         """Fetch the site's robots.txt once, so that links it disallows are marked and not requested."""
@@ -122,7 +163,7 @@ class SiteSpider(scrapy.Spider):
         page = Page(
             url=response.url,
             status=response.status,
-            depth=meta.get("depth", 0),
+            depth=None if meta.get("linkcrawler_orphan") else meta.get("depth", 0),
             referrer=meta.get("referrer", ""),
             content_type=response.headers.get(b"Content-Type", b"").decode("latin-1").strip(),
             size=len(response.body),
@@ -137,7 +178,7 @@ class SiteSpider(scrapy.Spider):
             links = self._parse_html(page, response, follow)
         yield PageItem(page, links)
         for url in follow:
-            request = self.page_request(url, referrer=page.url, depth=page.depth + 1)
+            request = self.page_request(url, referrer=page.url, depth=(page.depth or 0) + 1)
             if request is not None:
                 yield request
         for link in links:
@@ -334,7 +375,7 @@ class SiteSpider(scrapy.Spider):
         yield PageItem(
             Page(
                 url=request.url,
-                depth=request.meta.get("depth", 0),
+                depth=None if request.meta.get("linkcrawler_orphan") else request.meta.get("depth", 0),
                 referrer=request.meta.get("referrer", ""),
                 error=error_class(failure),
             )

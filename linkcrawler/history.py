@@ -1,0 +1,157 @@
+"""Site health over time: what changed since another run of the same site, and a short summary to paste.
+
+Rows of the ``changes`` table say ``new``/``fixed`` (issues, broken links), ``added``/``removed`` (pages, links)
+or ``removed`` for inlinks that dropped, with what they are about in ``what``.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from linkcrawler.runfolder import read_meta
+from linkcrawler.tables import read_table
+
+logger = logging.getLogger(__name__)
+
+CHANGE_COLUMNS = ["change", "what", "severity", "issue", "page", "url", "anchor", "detail"]
+BROKEN = ("broken internal link", "broken external link")
+
+
+def run_folders(site_folder: Path) -> list[Path]:
+    """Run folders of one site (those with a run.json), oldest first."""
+    if not site_folder.is_dir():
+        return []
+    return sorted(p for p in site_folder.iterdir() if p.is_dir() and (p / "run.json").exists())
+
+
+def previous_run(folder: Path) -> Path | None:
+    """The latest finished run of the same site before ``folder``."""
+    earlier = [p for p in run_folders(folder.parent) if p.name < folder.name]
+    for candidate in reversed(earlier):
+        if read_meta(candidate).get("finished_at"):
+            return candidate
+    return None
+
+
+def read_issues(folder: Path) -> pd.DataFrame:
+    """The issues a run's report found (``issues.csv``, written with the report)."""
+    path = folder / "issues.csv"
+    if not path.exists():
+        from linkcrawler.report import build_report
+
+        return build_report(folder).issues
+    return pd.read_csv(path, dtype="string", keep_default_na=False)
+
+
+def _key(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    return frame[columns].fillna("").astype("string").agg("\x1f".join, axis=1) if len(frame) else pd.Series(
+        dtype="string")
+
+
+def compare(old: Path, new: Path, new_issues: pd.DataFrame) -> pd.DataFrame:
+    """The changes from run ``old`` to run ``new`` (whose issues are ``new_issues``)."""
+    old_issues = read_issues(old)
+    parts = []
+    columns = ["issue", "page", "url"]
+    old_keys, new_keys = set(_key(old_issues, columns)), set(_key(new_issues, columns))
+    for change, frame, keys, other in (("new", new_issues, _key(new_issues, columns), old_keys),
+                                       ("fixed", old_issues, _key(old_issues, columns), new_keys)):
+        rows = frame[~keys.isin(other)] if len(frame) else frame
+        if len(rows):
+            what = rows["issue"].map(lambda i: "broken link" if i in BROKEN else "issue")
+            parts.append(rows.assign(change=change, what=what)[CHANGE_COLUMNS])
+
+    old_pages = read_table(old, "pages", ["url", "status", "unique_inlinks"])
+    new_pages = read_table(new, "pages", ["url", "status", "unique_inlinks"])
+    added = new_pages[~new_pages["url"].isin(old_pages["url"])]
+    removed = old_pages[~old_pages["url"].isin(new_pages["url"])]
+    for change, rows in (("added", added), ("removed", removed)):
+        if len(rows):
+            parts.append(pd.DataFrame({"change": change, "what": "page", "severity": "", "issue": "",
+                                       "page": rows["url"].to_numpy(), "url": "", "anchor": "",
+                                       "detail": ("status " + rows["status"].astype("string")).fillna(
+                                           "no status").to_numpy()}))
+    both = old_pages.merge(new_pages, on="url", suffixes=("_old", "_new"), how="right")
+    server = (both["status_new"] >= 500) & ~(both["status_old"] >= 500).fillna(False)
+    server = server.fillna(False).astype(bool)
+    if server.any():
+        rows = both[server]
+        parts.append(pd.DataFrame({"change": "new", "what": "page", "severity": "error", "issue": "server error page",
+                                   "page": rows["url"].to_numpy(), "url": "", "anchor": "",
+                                   "detail": ("status " + rows["status_new"].astype("string")).to_numpy()}))
+    both = both.dropna(subset=["status_old", "unique_inlinks_old"], how="all")
+    both = both[both["url"].isin(old_pages["url"])]
+    dropped = both[both["unique_inlinks_new"] < both["unique_inlinks_old"]]
+    if len(dropped):
+        parts.append(pd.DataFrame({
+            "change": "removed", "what": "inlinks", "severity": "", "issue": "", "page": dropped["url"].to_numpy(),
+            "url": "", "anchor": "",
+            "detail": (dropped["unique_inlinks_old"].astype("string") + " → " + dropped["unique_inlinks_new"].astype(
+                "string") + " pages link here").to_numpy()}))
+
+    old_links = read_table(old, "links", ["page", "url", "anchor"])
+    new_links = read_table(new, "links", ["page", "url"])
+    kept_pages = set(both["url"])
+    old_links = old_links[old_links["page"].isin(kept_pages)]
+    gone = old_links[~_key(old_links, ["page", "url"]).isin(set(_key(new_links, ["page", "url"])))]
+    gone = gone.drop_duplicates(["page", "url"])
+    if len(gone):
+        parts.append(gone.assign(change="removed", what="link", severity="", issue="", detail="")[CHANGE_COLUMNS])
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in CHANGE_COLUMNS})
+    return pd.concat(parts, ignore_index=True).fillna("").astype("string")
+
+
+def new_errors(changes: pd.DataFrame) -> int:
+    """New error-severity findings: broken links, unqualified affiliate links, invalid links, new 5xx pages."""
+    return int(((changes["change"] == "new") & (changes["severity"] == "error")).sum())
+
+
+def summary_markdown(report: object, changes: pd.DataFrame | None, previous: Path | None) -> str:
+    """A short plain-text/markdown summary of a run, fit to paste into an email or a chat."""
+    meta, counts = report.meta, report.counts
+    lines = [f"# Link report for {meta.get('start_url', '')}", "",
+             f"Crawl of {meta.get('started_at', '')[:16].replace('T', ' ')} UTC: {len(report.pages)} pages, "
+             f"{len(report.links)} links.", ""]
+    previous_counts = report.previous_counts or {}
+    for severity in ("error", "warning", "notice"):
+        n = counts["severity"].get(severity, 0)
+        delta = ""
+        if previous is not None:
+            d = n - previous_counts.get(severity, 0)
+            delta = f" ({d:+d} since the last run)"
+        lines.append(f"- {severity}s: {n}{delta}")
+    lines.append("")
+    if changes is not None and previous is not None:
+        new = changes[changes["change"] == "new"]
+        lines.append(f"Compared with {previous.name}: {len(new)} new findings, "
+                     f"{int((changes['change'] == 'fixed').sum())} fixed, "
+                     f"{int(((changes['what'] == 'page') & (changes['change'] == 'added')).sum())} pages added, "
+                     f"{int(((changes['what'] == 'page') & (changes['change'] == 'removed')).sum())} removed.")
+        errors = new[new["severity"] == "error"].head(10)
+        if len(errors):
+            lines += ["", "New errors:"]
+            lines += [f"- {r.issue}: {r.url or r.page} (on {r.page})" for r in errors.itertuples()]
+        lines.append("")
+    top = counts["issue"]
+    if top:
+        lines.append("Most frequent: " + ", ".join(f"{k} ({v})" for k, v in sorted(top.items(),
+                                                                                  key=lambda kv: -kv[1])[:5]) + ".")
+    lines += ["", f"Workbook: {report.folder / 'report.xlsx'}", ""]
+    return "\n".join(lines)
+
+
+def prune(site_folder: Path, keep: int) -> list[Path]:
+    """Delete all but the ``keep`` newest run folders of a site; return what was deleted."""
+    if keep <= 0:
+        return []
+    runs = run_folders(site_folder)
+    doomed = runs[:-keep]
+    for folder in doomed:
+        shutil.rmtree(folder)
+        logger.info("Removed old run folder %s (LINKCRAWLER_KEEP_RUNS=%d)", folder, keep)
+    return doomed

@@ -1,0 +1,134 @@
+"""Two crawls of a site changed in between: the changes table, the Changes sheet, summary.md, exit status."""
+
+from __future__ import annotations
+
+import gzip
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from linkcrawler.demo.server import Server
+from linkcrawler.sitemaps import parse_sitemap
+from linkcrawler.tables import read_table
+from tests.conftest import run_crawl
+
+
+def html(links: str) -> str:
+    return f"<html><head><title>t</title></head><body><main><p>{links}</p></main></body></html>"
+
+
+def runs(exports):
+    return sorted(p for p in exports.glob("*/*") if p.is_dir())
+
+
+@pytest.fixture(scope="module")
+def two_runs(outside, tmp_path_factory):
+    site = tmp_path_factory.mktemp("history")
+    exports = tmp_path_factory.mktemp("exports")
+    (site / "robots.txt").write_text("User-agent: *\nDisallow:\nSitemap: /sitemap_index.xml\n")
+    (site / "sitemap_index.xml").write_text(
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        "<sitemap><loc>{base}sitemap-pages.xml.gz</loc></sitemap></sitemapindex>")
+    (site / "index.html").write_text(html('<a href="/a.html">a</a> <a href="/c.html">c</a> <a href="/d.html">d</a>'))
+    (site / "a.html").write_text(html('<a href="/b.html">b</a>'))
+    for name in ("b", "c", "d"):
+        (site / f"{name}.html").write_text(html(f"page {name}"))
+    with Server(site) as server:
+        index = (site / "sitemap_index.xml").read_text().replace("{base}", server.url)
+        (site / "sitemap_index.xml").write_text(index)
+        def sitemap(*paths: str) -> None:
+            urls = "".join(f"<url><loc>{server.url}{p}</loc></url>" for p in paths)
+            (site / "sitemap-pages.xml.gz").write_bytes(gzip.compress(
+                f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+                .encode()))
+
+        sitemap("", "a.html", "b.html", "c.html", "d.html")
+        first = run_crawl(server.url, exports, "LINKCRAWLER_FAIL_ON_NEW_ERRORS=True")
+        assert first.returncode == 0, first.stderr[-3000:]
+        # between the runs: c.html deleted (unlinked, out of the sitemap), d.html unlinked (still in the sitemap),
+        # and a link added
+        (site / "c.html").unlink()
+        sitemap("", "a.html", "b.html", "d.html")
+        (site / "index.html").write_text(html('<a href="/a.html">a</a>'))
+        (site / "a.html").write_text(html(f'<a href="/b.html">b</a> <a href="{outside.url}gone404">gone</a>'))
+        second = run_crawl(server.url, exports, "LINKCRAWLER_FAIL_ON_NEW_ERRORS=True")
+        return server, exports, first, second
+
+
+def test_sitemap_urls_no_link_reaches_are_crawled_as_orphans(two_runs):
+    server, exports, _, _ = two_runs
+    old, new = runs(exports)
+    pages = read_table(new, "pages").set_index("url")
+    d = pages.loc[f"{server.url}d.html"]
+    assert (d.status, d.referrer, d.in_sitemap, d.unique_inlinks) == (200, "sitemap", True, 0)
+    assert pd.isna(d.depth)
+    assert read_table(old, "pages").set_index("url").loc[f"{server.url}d.html", "depth"] == 1
+    issues = pd.read_csv(new / "issues.csv", keep_default_na=False)
+    orphan = issues[issues.issue == "orphan page"]
+    assert list(orphan.page) == [f"{server.url}d.html"]
+    assert orphan.detail.iloc[0] == "in the sitemap, no internal inlinks"
+
+
+def test_changes_rows(two_runs):
+    server, exports, _, _ = two_runs
+    _, new = runs(exports)
+    changes = pd.read_csv(new / "changes.csv", keep_default_na=False)
+    rows = {(r.change, r.what, r.issue, r.page.removeprefix(server.url), r.url.removeprefix(server.url))
+            for r in changes.itertuples()}
+    assert ("removed", "page", "", "c.html", "") in rows
+    assert ("removed", "link", "", "", "c.html") in rows and ("removed", "link", "", "", "d.html") in rows
+    assert ("new", "issue", "orphan page", "d.html", "") in rows
+    assert any(r[:3] == ("new", "broken link", "broken external link") and r[3] == "a.html" for r in rows)
+    inlinks = changes[changes.what == "inlinks"].set_index("page")
+    assert inlinks.loc[f"{server.url}d.html", "detail"] == "1 → 0 pages link here"
+    assert set(changes.change) <= {"new", "fixed", "added", "removed"}
+
+
+def test_exit_status_and_summary(two_runs):
+    _, exports, first, second = two_runs
+    assert first.returncode == 0  # nothing to compare with
+    assert second.returncode == 3, second.stderr[-2000:]
+    assert "new errors since the last run: exit status 3" in second.stderr
+    _, new = runs(exports)
+    summary = (new / "summary.md").read_text()
+    assert summary.startswith("# Link report for")
+    assert "broken external link" in summary and "since the last run" in summary
+
+
+def test_changes_sheet_follows_summary(two_runs):
+    _, exports, _, _ = two_runs
+    old, new = runs(exports)
+    book = load_workbook(new / "report.xlsx")
+    assert book.sheetnames[:3] == ["Summary", "Changes", "Issues"]
+    header = [c.value for c in book["Changes"][1]]
+    assert header == ["change", "what", "severity", "issue", "page", "url", "anchor", "detail"]
+    summary = {r[0]: r[1:] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
+    assert summary["page: removed"][0] == 1
+    assert summary["error"][1] >= 1  # the change since the last run, next to the count
+    assert "Changes" not in load_workbook(old / "report.xlsx").sheetnames
+
+
+def test_compare_command_and_retention(two_runs, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    server, exports, _, _ = two_runs
+    old, new = runs(exports)
+    result = subprocess.run([sys.executable, "-m", "scrapy", "compare", str(old), str(new)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Compared with" in result.stdout
+    third = run_crawl(server.url, exports, "LINKCRAWLER_KEEP_RUNS=2")
+    assert third.returncode == 0
+    remaining = runs(exports)
+    assert len(remaining) == 2 and old not in remaining
+
+
+def test_parse_sitemap_variants():
+    urlset = b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc> http://s/a </loc></url></urlset>'
+    assert parse_sitemap(urlset) == ("urlset", ["http://s/a"])
+    assert parse_sitemap(gzip.compress(urlset)) == ("urlset", ["http://s/a"])
+    assert parse_sitemap(b"<html>not a sitemap") == ("", []) or parse_sitemap(b"<html>not a sitemap")[1] == []
