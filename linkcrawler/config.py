@@ -85,6 +85,7 @@ SCRAPY_DEFAULTS: dict[str, Any] = {
     "ITEM_PIPELINES": {"linkcrawler.pipelines.StorePipeline": 500},
     # honour Retry-After on 429/503 before Scrapy's RetryMiddleware (550) retries at once
     "DOWNLOADER_MIDDLEWARES": {"linkcrawler.middlewares.RetryAfterMiddleware": 560},
+    "EXTENSIONS": {"linkcrawler.extensions.Progress": 500},
     # verify TLS certificates like a browser, so that certificate errors are reported, not ignored
     "DOWNLOAD_VERIFY_CERTIFICATES": True,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pandas as pd
 from scrapy import signals
 from scrapy.crawler import Crawler
 
@@ -17,9 +19,9 @@ from linkcrawler import __version__
 from linkcrawler.config import Config
 from linkcrawler.history import new_errors, prune
 from linkcrawler.items import LINK_COLUMNS, PAGE_COLUMNS, PageItem
-from linkcrawler.runfolder import new_run_folder, write_meta
-from linkcrawler.tables import TableWriter, rewrite_table
-from linkcrawler.targets import TARGET_COLUMNS, PageAnswer, Target, resolve_internal
+from linkcrawler.runfolder import new_run_folder, read_meta, write_meta
+from linkcrawler.tables import TableWriter, read_table, rewrite_table
+from linkcrawler.targets import TARGET_COLUMNS, PageAnswer, Target, resolve_internal, restore_target
 from linkcrawler.workbook import write_report
 
 logger = logging.getLogger(__name__)
@@ -55,34 +57,73 @@ class StorePipeline:
         spider = self.crawler.spider
         start_url = spider.start_url
         started = datetime.now(UTC)
-        self.folder = new_run_folder(self.config.export_dir, start_url, started)
+        jobdir = self.crawler.settings.get("JOBDIR")
+        marker = Path(jobdir) / "linkcrawler.json" if jobdir else None
+        resume = marker is not None and marker.exists()
+        fmt, part_rows = self.config.format, self.config.parquet_part_rows
+        if resume:
+            self.folder = Path(json.loads(marker.read_text(encoding="utf-8"))["run_folder"])
+            self.meta = read_meta(self.folder)
+            self.meta["resumed"] = self.meta.get("resumed", 0) + 1
+            self._restore(spider)
+            logger.info("Resuming the crawl in the run folder %s", self.folder)
+        else:
+            self.folder = new_run_folder(self.config.export_dir, start_url, started)
+            self.meta = {
+                "start_url": start_url,
+                "started_at": started.isoformat(),
+                "format": fmt,
+                "linkcrawler": __version__,
+                "settings": {
+                    k: v for k, v in self.crawler.settings.copy_to_dict().items() if k.startswith("LINKCRAWLER_")
+                },
+            }
+            if marker is not None:
+                marker.parent.mkdir(parents=True, exist_ok=True)
+                marker.write_text(json.dumps({"run_folder": str(self.folder.resolve())}), encoding="utf-8")
+            logger.info("Writing the run folder %s", self.folder)
         spider.run_folder = self.folder
         self.crawler.stats.set_value("linkcrawler/run_folder", str(self.folder))
-        fmt, part_rows = self.config.format, self.config.parquet_part_rows
-        self.pages = TableWriter(self.folder, "pages", fmt, part_rows)
-        self.links = TableWriter(self.folder, "links", fmt, part_rows)
-        self.targets = TableWriter(self.folder, "targets", fmt, part_rows)
-        self.meta = {
-            "start_url": start_url,
-            "started_at": started.isoformat(),
-            "format": fmt,
-            "linkcrawler": __version__,
-            "settings": {
-                k: v for k, v in self.crawler.settings.copy_to_dict().items() if k.startswith("LINKCRAWLER_")
-            },
-        }
+        self.pages = TableWriter(self.folder, "pages", fmt, part_rows, append=resume)
+        self.links = TableWriter(self.folder, "links", fmt, part_rows, append=resume)
+        self.targets = TableWriter(self.folder, "targets", fmt, part_rows, append=resume)
         write_meta(self.folder, self.meta)
-        logger.info("Writing the run folder %s", self.folder)
+
+    def _restore(self, spider: Any) -> None:
+        """Rebuild what the interrupted crawl knew from its tables, so that every row ends up exactly once."""
+        fmt = self.config.format
+        # internal targets are resolved again when the crawl ends; external checks stay
+        rewrite_table(self.folder, "targets", fmt, lambda chunk: {"_keep": [m != "crawl" for m in chunk["method"]]})
+        for row in read_table(self.folder, "targets").itertuples(index=False):
+            self.checks[row.url] = restore_target(row)
+        pages = read_table(self.folder, "pages", ["url", "status", "redirect_target", "error", "response_ms"])
+        for url, status, target, error, ms in pages.itertuples(index=False, name=None):
+            self.answers[url] = PageAnswer(None if pd.isna(status) else int(status), target if isinstance(
+                target, str) else "", error if isinstance(error, str) else "", None if pd.isna(ms) else ms)
+        links = read_table(self.folder, "links", ["page", "url", "kind", "robots_blocked"])
+        self.blocked.update(links.loc[links["robots_blocked"].fillna(False), "url"])
+        web = links[links["kind"].isin(list(_WEB_KINDS)) & (links["url"] != links["page"])]
+        self.inlinks.update(web["url"].value_counts().to_dict())
+        self.unique_inlinks.update(web.drop_duplicates(["page", "url"])["url"].value_counts().to_dict())
+        spider.restore(pages["url"], self.checks.keys())
 
     def process_item(self, item: PageItem | Target) -> PageItem | Target:
         if isinstance(item, Target):
+            if item.url in self.checks:  # checked twice across an interruption: the first answer stands
+                return item
             self.checks[item.url] = item
+            self.crawler.stats.inc_value("linkcrawler/targets")
             self.targets.write([_target_row(item)])
             self.targets.flush()
             return item
         page = item.page
+        if page.url in self.answers:  # fetched again after an interruption: its rows are written already
+            return item
         self.answers[page.url] = PageAnswer(page.status, page.redirect_target, page.error, page.response_ms)
         self.pages.write([_page_row(page)])
+        stats = self.crawler.stats
+        stats.inc_value("linkcrawler/pages")
+        stats.inc_value("linkcrawler/links", len(item.links))
         if item.links:
             self.links.write([_link_row(link) for link in item.links])
             seen = set()
@@ -163,6 +204,9 @@ class StorePipeline:
             return
         self.meta.update(finished_at=datetime.now(UTC).isoformat(), finish_reason=reason)
         write_meta(self.folder, self.meta)
+        jobdir = self.crawler.settings.get("JOBDIR")
+        if jobdir and reason == "finished":  # done: the same JOBDIR starts a new run folder next time
+            (Path(jobdir) / "linkcrawler.json").unlink(missing_ok=True)
         if self.config.report:
             try:
                 report = write_report(self.folder, self.config)

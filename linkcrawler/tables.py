@@ -55,7 +55,9 @@ def table_path(folder: Path | str, name: str) -> Path | None:
 class TableWriter:
     """Appends rows (tuples in column order) to one table of a run folder."""
 
-    def __init__(self, folder: Path, name: str, fmt: str = "csv", part_rows: int = 50_000) -> None:
+    def __init__(self, folder: Path, name: str, fmt: str = "csv", part_rows: int = 50_000,
+                 append: bool = False) -> None:
+        """``append``: continue the table of an interrupted crawl (JOBDIR resume) instead of starting anew."""
         self.name = name
         self.types = TABLES[name]
         self.columns = tuple(self.types)
@@ -63,15 +65,24 @@ class TableWriter:
         self.rows = 0
         if fmt == "csv":
             self.path = folder / f"{name}.csv"
-            self._file = open(self.path, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed in close()
-            self._csv = csv.writer(self._file)
-            self._csv.writerow(self.columns)
+            if append and self.path.exists():
+                _cut_partial_line(self.path)
+                with open(self.path, encoding="utf-8", newline="") as existing:
+                    self.rows = max(0, sum(1 for _ in csv.reader(existing)) - 1)
+                self._file = open(self.path, "a", newline="", encoding="utf-8")  # noqa: SIM115 - closed in close()
+                self._csv = csv.writer(self._file)
+            else:
+                self._file = open(self.path, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed in close()
+                self._csv = csv.writer(self._file)
+                self._csv.writerow(self.columns)
         else:
             self.path = folder / f"{name}.parquet"
             self.path.mkdir(exist_ok=True)
             self._pending: list[Sequence[Any]] = []
             self._part_rows = part_rows
-            self._parts = 0
+            parts = sorted(self.path.glob("part-*.parquet")) if append else []
+            self._parts = len(parts)
+            self.rows = sum(pq.read_metadata(p).num_rows for p in parts)
             self.schema = pa.schema([(c, _ARROW[t]) for c, t in self.types.items()])
 
     def write(self, rows: Sequence[Sequence[Any]]) -> None:
@@ -109,6 +120,21 @@ class TableWriter:
                 pq.write_table(self.schema.empty_table(), self.path / "part-00000.parquet")
 
 
+def _cut_partial_line(path: Path) -> None:
+    """Drop a last line that a killed process left without its newline."""
+    with open(path, "rb+") as handle:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        if size == 0:
+            return
+        handle.seek(max(0, size - 65536))
+        tail = handle.read()
+        if tail.endswith(b"\n"):
+            return
+        cut = tail.rfind(b"\n")
+        handle.truncate(size - len(tail) + cut + 1 if cut != -1 else 0)
+
+
 def read_table(folder: Path | str, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Table ``name`` of a run folder as a DataFrame with nullable dtypes (empty when it was never written)."""
     types = TABLES[name]
@@ -140,7 +166,8 @@ def rewrite_table(
     """Stream table ``name`` through ``fill`` in chunks and replace it with the result.
 
     ``fill`` gets a chunk as column name → list of values (CSV values are strings, "" for empty) and returns
-    the columns to replace, each a list of the chunk's length. Memory stays one chunk, whatever the table size.
+    the columns to replace, each a list of the chunk's length, and optionally ``_keep``: one bool a row, False
+    to drop the row. Memory stays one chunk, whatever the table size.
     """
     columns = tuple(TABLES[name])
     if fmt == "csv":
@@ -156,7 +183,10 @@ def rewrite_table(
                     break
                 chunk = dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True))
                 chunk.update(fill(chunk))
-                writer.writerows(zip(*(chunk[c] for c in columns), strict=True))
+                out = zip(*(chunk[c] for c in columns), strict=True)
+                if "_keep" in chunk:
+                    out = (row for row, keep in zip(out, chunk["_keep"], strict=True) if keep)
+                writer.writerows(out)
         os.replace(tmp, path)
         return
     path = folder / f"{name}.parquet"
@@ -165,9 +195,13 @@ def rewrite_table(
     for part in sorted(path.glob("part-*.parquet")):
         table = pq.read_table(part)
         chunk = {c: table.column(c).to_pylist() for c in columns}
-        for column, values in fill(chunk).items():
+        filled = fill(chunk)
+        keep = filled.pop("_keep", None)
+        for column, values in filled.items():
             i = table.schema.get_field_index(column)
             table = table.set_column(i, column, pa.array(values, table.schema.field(i).type))
+        if keep is not None:
+            table = table.filter(pa.array(keep, pa.bool_()))
         pq.write_table(table, tmp / part.name)
     shutil.rmtree(path)
     os.replace(tmp, path)

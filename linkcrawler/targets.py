@@ -174,3 +174,38 @@ def resolve_internal(
     target.redirect_chain = chain_text(hops, target.final_status, target.final_url)
     target.result = result_of(target.final_status, target.error, external=False, redirects=len(hops))
     return target
+
+
+def parse_chain(text: str) -> list[tuple[int, str]]:
+    """The redirect hops of a ``redirect_chain`` text (its last step is the end of the chain, not a hop)."""
+    if not text:
+        return []
+    steps = text.split(" → ")[:-1]
+    hops = []
+    for step in steps:
+        code, _, url = step.partition(" ")
+        hops.append((int(code) if code.isdigit() else 0, url))
+    return hops
+
+
+def restore_target(row: object) -> Target:
+    """A Target from a row of the targets table (a resumed crawl reloads its external checks)."""
+
+    def text(name: str) -> str:
+        cell = getattr(row, name)
+        return cell if isinstance(cell, str) else ""
+
+    def number(name: str) -> int | None:
+        cell = getattr(row, name)
+        try:
+            return int(cell)
+        except (TypeError, ValueError):
+            return None
+
+    return Target(
+        url=row.url, kind=text("kind"), status=number("status"), final_url=text("final_url"),
+        final_status=number("final_status"), redirects=number("redirects") or 0,
+        redirect_chain=text("redirect_chain"), result=text("result"), error=text("error"), detail=text("detail"),
+        method=text("method"), response_ms=None, checked_at=text("checked_at"),
+        hops=parse_chain(text("redirect_chain")),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -140,6 +140,12 @@ class SiteSpider(scrapy.Spider):
             return
         if response.status == 200:
             self.robots = Protego.parse(response.body.decode("utf-8", "replace"))
+
+    def restore(self, page_urls: Iterable[str], target_urls: Iterable[str]) -> None:
+        """Resuming from JOBDIR: URLs fetched and targets checked before the interruption are not asked for again."""
+        self.seen.update(hash(u) for u in page_urls)
+        self.scheduled = len(self.seen)
+        self.checked.update(hash(u) for u in target_urls)
 
     def robots_allowed(self, url: str) -> bool:
         return self.robots is None or self.robots.can_fetch(url, self.robots_agent)
