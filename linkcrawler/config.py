@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from scrapy.settings import BaseSettings
@@ -100,10 +100,6 @@ def _dict(settings: BaseSettings, name: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in dict(value).items()}
 
 
-def _list(settings: BaseSettings, name: str) -> tuple[str, ...]:
-    return tuple(s.strip() for s in settings.getlist(name) if s.strip())
-
-
 @dataclass(frozen=True)
 class Config:
     export_dir: str = DEFAULTS["LINKCRAWLER_EXPORT_DIR"]
@@ -142,66 +138,31 @@ class Config:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:
-        """Read every LINKCRAWLER_* setting; raise ValueError naming the setting when a value is unusable."""
-        fmt = settings.get("LINKCRAWLER_FORMAT", DEFAULTS["LINKCRAWLER_FORMAT"]).lower()
-        if fmt not in ("csv", "parquet"):
-            raise ValueError(f"LINKCRAWLER_FORMAT must be csv or parquet, not {fmt!r}")
-        rules = _dict(settings, "LINKCRAWLER_POSITION_RULES")
-        bad = {k: v for k, v in rules.items() if v not in POSITIONS}
+        """Read every LINKCRAWLER_* setting (field ``x`` is ``LINKCRAWLER_X``, typed by its annotation); raise
+        ValueError naming the setting when a value is unusable."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = f"LINKCRAWLER_{f.name.upper()}"
+            default = DEFAULTS[name]
+            kind = str(f.type)
+            if kind == "bool":
+                values[f.name] = settings.getbool(name, default)
+            elif kind == "int":
+                values[f.name] = settings.getint(name, default)
+            elif kind == "float":
+                values[f.name] = settings.getfloat(name, default)
+            elif kind.startswith("tuple"):
+                values[f.name] = tuple(s.strip() for s in settings.getlist(name, default) if s.strip())
+            elif kind.startswith("dict"):
+                values[f.name] = _dict(settings, name)
+            else:
+                value = settings.get(name, default)
+                values[f.name] = default if value is None else str(value)
+        values["format"] = values["format"].lower()
+        if values["format"] not in ("csv", "parquet"):
+            raise ValueError(f"LINKCRAWLER_FORMAT must be csv or parquet, not {values['format']!r}")
+        bad = {k: v for k, v in values["position_rules"].items() if v not in POSITIONS}
         if bad:
             raise ValueError(f"LINKCRAWLER_POSITION_RULES: unknown positions {bad}; use one of {POSITIONS}")
-        return cls(
-            export_dir=settings.get("LINKCRAWLER_EXPORT_DIR", DEFAULTS["LINKCRAWLER_EXPORT_DIR"]),
-            format=fmt,
-            parquet_part_rows=settings.getint(
-                "LINKCRAWLER_PARQUET_PART_ROWS", DEFAULTS["LINKCRAWLER_PARQUET_PART_ROWS"]
-            ),
-            include_subdomains=settings.getbool(
-                "LINKCRAWLER_INCLUDE_SUBDOMAINS", DEFAULTS["LINKCRAWLER_INCLUDE_SUBDOMAINS"]
-            ),
-            max_pages=settings.getint("LINKCRAWLER_MAX_PAGES", DEFAULTS["LINKCRAWLER_MAX_PAGES"]),
-            max_depth=settings.getint("LINKCRAWLER_MAX_DEPTH", DEFAULTS["LINKCRAWLER_MAX_DEPTH"]),
-            follow_nofollow=settings.getbool(
-                "LINKCRAWLER_FOLLOW_NOFOLLOW", DEFAULTS["LINKCRAWLER_FOLLOW_NOFOLLOW"]
-            ),
-            max_anchor_chars=settings.getint(
-                "LINKCRAWLER_MAX_ANCHOR_CHARS", DEFAULTS["LINKCRAWLER_MAX_ANCHOR_CHARS"]
-            ),
-            position_rules=rules,
-            affiliate_domains=_list(settings, "LINKCRAWLER_AFFILIATE_DOMAINS"),
-            affiliate_params=_list(settings, "LINKCRAWLER_AFFILIATE_PARAMS"),
-            affiliate_paths=_list(settings, "LINKCRAWLER_AFFILIATE_PATHS"),
-            affiliate_patterns=_list(settings, "LINKCRAWLER_AFFILIATE_PATTERNS"),
-            check_external=settings.getbool("LINKCRAWLER_CHECK_EXTERNAL", DEFAULTS["LINKCRAWLER_CHECK_EXTERNAL"]),
-            check_include=_list(settings, "LINKCRAWLER_CHECK_INCLUDE"),
-            check_exclude=_list(settings, "LINKCRAWLER_CHECK_EXCLUDE"),
-            check_timeout=settings.getfloat("LINKCRAWLER_CHECK_TIMEOUT", DEFAULTS["LINKCRAWLER_CHECK_TIMEOUT"]),
-            check_retries=settings.getint("LINKCRAWLER_CHECK_RETRIES", DEFAULTS["LINKCRAWLER_CHECK_RETRIES"]),
-            check_robots=settings.getbool("LINKCRAWLER_CHECK_ROBOTS", DEFAULTS["LINKCRAWLER_CHECK_ROBOTS"]),
-            max_redirects=settings.getint("LINKCRAWLER_MAX_REDIRECTS", DEFAULTS["LINKCRAWLER_MAX_REDIRECTS"]),
-            retry_after_max=settings.getfloat("LINKCRAWLER_RETRY_AFTER_MAX", DEFAULTS["LINKCRAWLER_RETRY_AFTER_MAX"]),
-            report=settings.getbool("LINKCRAWLER_REPORT", DEFAULTS["LINKCRAWLER_REPORT"]),
-            max_links=settings.getint("LINKCRAWLER_MAX_LINKS", DEFAULTS["LINKCRAWLER_MAX_LINKS"]),
-            max_external_links=settings.getint(
-                "LINKCRAWLER_MAX_EXTERNAL_LINKS", DEFAULTS["LINKCRAWLER_MAX_EXTERNAL_LINKS"]
-            ),
-            max_link_density=settings.getfloat(
-                "LINKCRAWLER_MAX_LINK_DENSITY", DEFAULTS["LINKCRAWLER_MAX_LINK_DENSITY"]
-            ),
-            min_content_words=settings.getint(
-                "LINKCRAWLER_MIN_CONTENT_WORDS", DEFAULTS["LINKCRAWLER_MIN_CONTENT_WORDS"]
-            ),
-            max_click_depth=settings.getint("LINKCRAWLER_MAX_CLICK_DEPTH", DEFAULTS["LINKCRAWLER_MAX_CLICK_DEPTH"]),
-            compare_with=settings.get("LINKCRAWLER_COMPARE_WITH") or "",
-            fail_on_new_errors=settings.getbool(
-                "LINKCRAWLER_FAIL_ON_NEW_ERRORS", DEFAULTS["LINKCRAWLER_FAIL_ON_NEW_ERRORS"]
-            ),
-            keep_runs=settings.getint("LINKCRAWLER_KEEP_RUNS", DEFAULTS["LINKCRAWLER_KEEP_RUNS"]),
-            sitemaps=settings.getbool("LINKCRAWLER_SITEMAPS", DEFAULTS["LINKCRAWLER_SITEMAPS"]),
-            progress=settings.getbool("LINKCRAWLER_PROGRESS", DEFAULTS["LINKCRAWLER_PROGRESS"]),
-            generic_anchors=tuple(
-                a.lower() for a in (_list(settings, "LINKCRAWLER_GENERIC_ANCHORS")
-                                    if settings.get("LINKCRAWLER_GENERIC_ANCHORS") is not None
-                                    else DEFAULTS["LINKCRAWLER_GENERIC_ANCHORS"])
-            ),
-        )
+        values["generic_anchors"] = tuple(a.lower() for a in values["generic_anchors"])
+        return cls(**values)

@@ -7,25 +7,17 @@ or ``removed`` for inlinks that dropped, with what they are about in ``what``.
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
-from linkcrawler.runfolder import read_meta
+from linkcrawler.runfolder import read_meta, run_folders
 from linkcrawler.tables import read_table
 
 logger = logging.getLogger(__name__)
 
 CHANGE_COLUMNS = ["change", "what", "severity", "issue", "page", "url", "anchor", "detail"]
 BROKEN = ("broken internal link", "broken external link")
-
-
-def run_folders(site_folder: Path) -> list[Path]:
-    """Run folders of one site (those with a run.json), oldest first."""
-    if not site_folder.is_dir():
-        return []
-    return sorted(p for p in site_folder.iterdir() if p.is_dir() and (p / "run.json").exists())
 
 
 def previous_run(folder: Path) -> Path | None:
@@ -143,15 +135,3 @@ def summary_markdown(report: object, changes: pd.DataFrame | None, previous: Pat
                                                                                   key=lambda kv: -kv[1])[:5]) + ".")
     lines += ["", f"Workbook: {report.folder / 'report.xlsx'}", ""]
     return "\n".join(lines)
-
-
-def prune(site_folder: Path, keep: int) -> list[Path]:
-    """Delete all but the ``keep`` newest run folders of a site; return what was deleted."""
-    if keep <= 0:
-        return []
-    runs = run_folders(site_folder)
-    doomed = runs[:-keep]
-    for folder in doomed:
-        shutil.rmtree(folder)
-        logger.info("Removed old run folder %s (LINKCRAWLER_KEEP_RUNS=%d)", folder, keep)
-    return doomed

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -11,18 +13,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pandas as pd
 from scrapy import signals
 from scrapy.crawler import Crawler
 
 from linkcrawler import __version__
 from linkcrawler.config import Config
-from linkcrawler.history import new_errors, prune
 from linkcrawler.items import LINK_COLUMNS, PAGE_COLUMNS, PageItem
-from linkcrawler.runfolder import new_run_folder, read_meta, write_meta
+from linkcrawler.runfolder import new_run_folder, prune, read_meta, write_meta
 from linkcrawler.tables import TableWriter, read_table, rewrite_table
 from linkcrawler.targets import TARGET_COLUMNS, PageAnswer, Target, resolve_internal, restore_target
-from linkcrawler.workbook import write_report
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +90,8 @@ class StorePipeline:
 
     def _restore(self, spider: Any) -> None:
         """Rebuild what the interrupted crawl knew from its tables, so that every row ends up exactly once."""
+        import pandas as pd
+
         fmt = self.config.format
         # internal targets are resolved again when the crawl ends; external checks stay
         rewrite_table(self.folder, "targets", fmt, lambda chunk: {"_keep": [m != "crawl" for m in chunk["method"]]})
@@ -208,16 +209,23 @@ class StorePipeline:
         if jobdir and reason == "finished":  # done: the same JOBDIR starts a new run folder next time
             (Path(jobdir) / "linkcrawler.json").unlink(missing_ok=True)
         if self.config.report:
-            try:
-                report = write_report(self.folder, self.config)
-            except Exception:  # noqa: BLE001 - the tables are safe; the report can be rebuilt with `scrapy report`
-                logger.exception("Could not write the report; rebuild it with: scrapy report %s", self.folder)
-            else:
-                logger.info("Report: %s", (self.folder / "report.xlsx").resolve())
-                if report.changes is not None:
-                    errors = new_errors(report.changes)
-                    self.crawler.stats.set_value("linkcrawler/new_errors", errors)
-                    logger.info("Compared with %s: %d new errors", report.previous, errors)
+            self._report()
         prune(self.folder.parent, self.config.keep_runs)
+
+    def _report(self) -> None:
+        """Build the report in a child process: the crawl's memory is not the report's, and the report's
+        pandas work does not weigh on the crawl process (whose peak RSS stays that of crawling)."""
+        settings = {k: v for k, v in self.crawler.settings.copy_to_dict().items() if k.startswith("LINKCRAWLER_")}
+        command = [sys.executable, "-m", "linkcrawler.workbook", str(self.folder), "--settings", json.dumps(settings)]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            logger.error("Could not write the report; rebuild it with: scrapy report %s\n%s", self.folder,
+                         result.stderr[-4000:])
+            return
+        logger.info("Report: %s", (self.folder / "report.xlsx").resolve())
+        outcome = json.loads(result.stdout.strip().splitlines()[-1])
+        if outcome.get("compared_with"):
+            self.crawler.stats.set_value("linkcrawler/new_errors", outcome["new_errors"])
+            logger.info("Compared with %s: %d new errors", outcome["compared_with"], outcome["new_errors"])
         logger.info("Run folder: %s (%d pages, %d links, %d targets)", self.folder.resolve(), self.pages.rows,
                     self.links.rows, self.targets.rows)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 STAMP = "%Y%m%dT%H%M%SZ"
+logger = logging.getLogger(__name__)
 
 
 def site_dirname(url: str) -> str:
@@ -43,3 +46,21 @@ def write_meta(folder: Path, meta: dict[str, Any]) -> None:
 def read_meta(folder: Path | str) -> dict[str, Any]:
     path = Path(folder) / "run.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def run_folders(site_folder: Path) -> list[Path]:
+    """Run folders of one site (those with a run.json), oldest first."""
+    if not site_folder.is_dir():
+        return []
+    return sorted(p for p in site_folder.iterdir() if p.is_dir() and (p / "run.json").exists())
+
+
+def prune(site_folder: Path, keep: int) -> list[Path]:
+    """Delete all but the ``keep`` newest run folders of a site; return what was deleted."""
+    if keep <= 0:
+        return []
+    doomed = run_folders(site_folder)[:-keep]
+    for folder in doomed:
+        shutil.rmtree(folder)
+        logger.info("Removed old run folder %s (LINKCRAWLER_KEEP_RUNS=%d)", folder, keep)
+    return doomed

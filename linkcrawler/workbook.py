@@ -21,7 +21,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from linkcrawler.config import Config
-from linkcrawler.history import compare, previous_run, read_issues, summary_markdown
+from linkcrawler.history import compare, new_errors, previous_run, read_issues, summary_markdown
 from linkcrawler.report import ISSUES, SEVERITIES, Report, build_report
 
 logger = logging.getLogger(__name__)
@@ -343,3 +343,26 @@ def write_report(folder: Path | str, config: Config | None = None, previous: Pat
     (folder / "summary.md").write_text(summary_markdown(report, report.changes, report.previous), encoding="utf-8")
     write_workbook(report, folder / "report.xlsx")
     return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m linkcrawler.workbook RUN_FOLDER [--settings JSON]``: what the crawl runs when it ends."""
+    import argparse
+    import json
+
+    from scrapy.settings import Settings
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--settings", default="{}", help="LINKCRAWLER_* settings as a JSON object")
+    args = parser.parse_args(argv)
+    config = Config.from_settings(Settings(json.loads(args.settings)))
+    report = write_report(args.folder, config)
+    compared = report.previous is not None and report.changes is not None
+    print(json.dumps({"compared_with": str(report.previous) if compared else "",
+                      "new_errors": new_errors(report.changes) if compared else 0}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
