@@ -75,11 +75,13 @@ class Run:
     pages: int = 0
     links: int = 0
     server_cpu: float = 0.0
+    crawl_peak_mb: float = 0.0  # the crawl process alone (the report runs in a child process)
 
     def line(self) -> str:
         rate = f"{self.pages / self.seconds:8.1f} pages/s" if self.pages else " " * 16
         links = f"{self.links / self.seconds:9.0f} links/s" if self.links else " " * 17
-        return (f"{self.name:<28} {self.seconds:8.1f} s {rate} {links} peak RSS {self.peak_mb:7.0f} MB"
+        crawl = f" (crawl process {self.crawl_peak_mb:.0f} MB)" if self.crawl_peak_mb else ""
+        return (f"{self.name:<28} {self.seconds:8.1f} s {rate} {links} peak RSS {self.peak_mb:7.0f} MB{crawl}"
                 f"   server CPU {self.server_cpu:5.1f} s")
 
 
@@ -165,6 +167,7 @@ def crawl_pair(sites: Sites, exports: Path, with_bare: bool = True) -> tuple[Run
     folder = sorted(p for p in exports.glob("*/*") if p.is_dir())[-1]
     meta = json.loads((folder / "run.json").read_text())
     ours.pages, ours.links = meta["pages"], meta["links"]
+    ours.crawl_peak_mb = meta.get("peak_rss_mb", 0)
     if bare:
         bare.links = ours.links
     return bare, ours, folder
@@ -197,9 +200,9 @@ def memory(sizes: list[int]) -> None:
                 sites.close()
             ours.name = f"crawl of {pages} pages"
             print(ours.line(), flush=True)
-            peaks.append(ours.peak_mb)
+            peaks.append(ours.crawl_peak_mb)
     for pages, peak in zip(sizes[1:], peaks[1:], strict=True):
-        print(f"peak RSS at {pages} pages / at {sizes[0]} pages: {peak / peaks[0]:.2f}")
+        print(f"crawl process peak RSS at {pages} pages / at {sizes[0]} pages: {peak / peaks[0]:.2f}")
 
 
 def report_step(rows: int, pages: int = 3000) -> None:

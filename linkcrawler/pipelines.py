@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import resource
 import subprocess
 import sys
 from collections import Counter
@@ -203,7 +204,9 @@ class StorePipeline:
         """Record why and when the crawl ended, and say where its run folder is."""
         if self.folder is None:
             return
-        self.meta.update(finished_at=datetime.now(UTC).isoformat(), finish_reason=reason)
+        # the crawl's own peak, before the report runs in a child process
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.meta.update(finished_at=datetime.now(UTC).isoformat(), finish_reason=reason, peak_rss_mb=round(peak_mb))
         write_meta(self.folder, self.meta)
         jobdir = self.crawler.settings.get("JOBDIR")
         if jobdir and reason == "finished":  # done: the same JOBDIR starts a new run folder next time
