@@ -177,7 +177,7 @@ def rewrite_table(
     name: str,
     fmt: str,
     fill: Callable[[dict[str, list[Any]]], dict[str, list[Any]]],
-    chunk_rows: int = 50_000,
+    chunk_rows: int = 5_000,
 ) -> None:
     """Stream table ``name`` through ``fill`` in chunks and replace it with the result.
 
