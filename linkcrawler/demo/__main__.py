@@ -16,6 +16,16 @@ SITE = Path(__file__).resolve().parent / "site"
 PROJECT = Path(__file__).resolve().parents[2]
 
 
+DEMO_PORT = 8765  # the same port each time, so that a second demo run is compared with the first
+
+
+def _server(port: int, routes: dict[str, Route], **kwargs: object) -> Server:
+    try:
+        return Server(SITE, routes, port=port, **kwargs)
+    except OSError:  # taken: any free port
+        return Server(SITE, routes, **kwargs)
+
+
 def main(argv: list[str]) -> int:
     outside_routes = {
         "/": Route(200, b"<title>Elsewhere</title>"),
@@ -26,15 +36,19 @@ def main(argv: list[str]) -> int:
         "/hose": Route(200, b"<title>Hose</title>"),
         "/my-blog": Route(404, b"<title>Gone</title>"),
     }
-    with Server(SITE, outside_routes, host="127.0.0.2") as outside:
+    with _server(DEMO_PORT + 1, outside_routes, host="127.0.0.2") as outside:
         routes = {
             "/posts/old-tomato-post.html": Route(301, headers={"Location": "/posts/tomatoes.html"}),
             "/go/best-hose": Route(302, headers={"Location": f"{outside.url}hose"}),
         }
-        with Server(SITE, routes, replacements={"OUTSIDE": outside.url}) as site:
+        with _server(DEMO_PORT, routes, replacements={"OUTSIDE": outside.url}) as site:
             print(f"Demo site on {site.url} (outside world on {outside.url})", flush=True)
             command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"url={site.url}", *argv]
-            return subprocess.call(command, cwd=PROJECT)
+            status = subprocess.call(command, cwd=PROJECT)
+    runs = sorted(PROJECT.glob(f"exports/127.0.0.1_{site.port}/*/summary.md"))
+    if runs:
+        print("\n" + runs[-1].read_text(encoding="utf-8"))
+    return status
 
 
 if __name__ == "__main__":
