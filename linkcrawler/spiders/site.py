@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
 from linkcrawler.classify import Classifier
-from linkcrawler.config import DEFAULTS, SCRAPY_DEFAULTS, Config
+from linkcrawler.config import DEFAULTS, POSITIONS, SCRAPY_DEFAULTS, Config
 from linkcrawler.errors import error_class
 from linkcrawler.extract import extract, parse_html, resolve
 from linkcrawler.items import Page, PageItem
@@ -93,11 +93,12 @@ class SiteSpider(scrapy.Spider):
             yield request
 
     async def _fetch_body(self, url: str) -> bytes | None:
+        """The body of a 200 answer for a file of the site (robots.txt, sitemaps), outside the crawl's queue."""
         try:
             response = await self.crawler.engine.download_async(
                 Request(url, meta={"dont_obey_robotstxt": True, "handle_httpstatus_all": True}, priority=1)
             )
-        except Exception as exc:  # noqa: BLE001 - a missing sitemap is normal
+        except Exception as exc:  # noqa: BLE001 - a missing robots.txt or sitemap is normal
             logger.info("Could not fetch %s (%s)", url, error_class(exc))
             return None
         return response.body if response.status == 200 else None
@@ -130,16 +131,9 @@ class SiteSpider(scrapy.Spider):
 
     async def _load_robots(self) -> None:
         """Fetch the site's robots.txt once, so that links it disallows are marked and not requested."""
-        url = urljoin(self.start_url, "/robots.txt")
-        try:
-            response = await self.crawler.engine.download_async(
-                Request(url, meta={"dont_obey_robotstxt": True, "handle_httpstatus_all": True}, priority=1)
-            )
-        except Exception as exc:  # noqa: BLE001 - any failure means: no robots.txt rules
-            logger.warning("Could not fetch %s (%s); crawling without robots.txt rules", url, error_class(exc))
-            return
-        if response.status == 200:
-            self.robots = Protego.parse(response.body.decode("utf-8", "replace"))
+        body = await self._fetch_body(urljoin(self.start_url, "/robots.txt"))
+        if body is not None:
+            self.robots = Protego.parse(body.decode("utf-8", "replace"))
 
     def restore(self, page_urls: Iterable[str], target_urls: Iterable[str]) -> None:
         """Resuming from JOBDIR: URLs fetched and targets checked before the interruption are not asked for again."""
@@ -248,9 +242,7 @@ class SiteSpider(scrapy.Spider):
             if self.classifier.is_internal(parts) and self.robots_allowed(found.refresh):
                 follow.append(found.refresh)
         counts = {"internal": 0, "external": 0, "affiliate": 0}
-        positions = dict.fromkeys(
-            ("header", "navigation", "breadcrumb", "content", "sidebar", "comments", "footer"), 0
-        )
+        positions = dict.fromkeys(POSITIONS, 0)
         nofollow = 0
         follow_nofollow = self.config.follow_nofollow
         for link in found.links:
