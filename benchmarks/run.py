@@ -154,14 +154,15 @@ def measure(name: str, command: list[str], sites: Sites | None = None) -> Run:
     return run
 
 
-def crawl_pair(sites: Sites, exports: Path, with_bare: bool = True) -> tuple[Run | None, Run, Path]:
-    settings = [arg for s in CRAWL_SETTINGS for arg in ("-s", s)]
+def crawl_pair(sites: Sites, exports: Path, with_bare: bool = True, name: str = "scrapy crawl site (all on)",
+               extra: tuple[str, ...] = ()) -> tuple[Run | None, Run, Path]:
+    settings = [arg for s in (*CRAWL_SETTINGS, *extra) for arg in ("-s", s)]
     bare = None
     if with_bare:
         bare = measure("bare Scrapy (LinkExtractor)", [sys.executable, "-m", "scrapy", "runspider",
                                                         str(HERE / "bare_spider.py"), "-a", f"url={sites.url}",
                                                         *settings], sites)
-    ours = measure("scrapy crawl site (all on)", [sys.executable, "-m", "scrapy", "crawl", "site", "-a",
+    ours = measure(name, [sys.executable, "-m", "scrapy", "crawl", "site", "-a",
                                                   f"url={sites.url}", "-s", f"LINKCRAWLER_EXPORT_DIR={exports}",
                                                   *settings], sites)
     folder = sorted(p for p in exports.glob("*/*") if p.is_dir())[-1]
@@ -178,14 +179,18 @@ def time_ratio(pages: int) -> None:
         sites = Sites(Path(tmp), pages)
         try:
             bare, ours, folder = crawl_pair(sites, Path(tmp) / "exports")
+            _, crawl_only, _ = crawl_pair(sites, Path(tmp) / "crawl-only", with_bare=False,
+                                          name="scrapy crawl site (no workbook)", extra=("LINKCRAWLER_REPORT=False",))
         finally:
             sites.close()
         print(f"site: {sites.total} URLs served by {sites.server}; run folder had {ours.pages} pages, "
               f"{ours.links} links")
         print(bare.line())
         print(ours.line())
+        print(crawl_only.line())
         print(f"time ratio (linkcrawler / bare Scrapy): {ours.seconds / bare.seconds:.2f}   "
-              f"peak RSS ratio: {ours.peak_mb / bare.peak_mb:.2f}")
+              f"peak RSS ratio: {ours.peak_mb / bare.peak_mb:.2f}   "
+              f"without the workbook: {crawl_only.seconds / bare.seconds:.2f}")
         assert (folder / "report.xlsx").exists()
 
 
