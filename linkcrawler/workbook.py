@@ -194,7 +194,8 @@ def _write_summary(book: xlsxwriter.Workbook, sheet: Worksheet, formats: dict[st
     """Site, date, counts, issues by severity and type with a chart, thresholds, and where the sheets are."""
     sheet.set_column(0, 0, 40)
     sheet.set_column(1, 1, 28)
-    sheet.set_column(2, 2, 60)
+    sheet.set_column(2, 2, 16)
+    sheet.set_column(3, 3, 60)
     _printable(sheet)
     meta, config, counts = report.meta, report.config, report.counts
     row = 0
@@ -240,13 +241,17 @@ def _write_summary(book: xlsxwriter.Workbook, sheet: Worksheet, formats: dict[st
     row += 1
     sheet.write_string(row, 0, "issue", formats["header"])
     sheet.write_string(row, 1, "count", formats["header"])
-    sheet.write_string(row, 2, "what it means", formats["header"])
+    sheet.write_string(row, 2, "since last run" if report.previous is not None else "", formats["header"])
+    sheet.write_string(row, 3, "what it means", formats["header"])
     row += 1
     first = row
     for issue, (severity, meaning) in ISSUES.items():
+        count = counts["issue"].get(issue, 0)
         sheet.write_string(row, 0, issue, formats["severity"][severity])
-        sheet.write_number(row, 1, counts["issue"].get(issue, 0))
-        sheet.write_string(row, 2, meaning)
+        sheet.write_number(row, 1, count)
+        if report.previous is not None:
+            sheet.write_number(row, 2, count - previous.get(issue, 0), formats["delta"])
+        sheet.write_string(row, 3, meaning)
         row += 1
     chart = book.add_chart({"type": "bar"})
     chart.add_series({
@@ -260,7 +265,7 @@ def _write_summary(book: xlsxwriter.Workbook, sheet: Worksheet, formats: dict[st
     chart.set_legend({"none": True})
     chart.set_y_axis({"reverse": True})
     chart.set_size({"width": 640, "height": 520})
-    sheet.insert_chart(2, 3, chart)
+    sheet.insert_chart(2, 4, chart)
     row += 1
     for title, key in (("links by kind", "kind"), ("links by position", "position"), ("links by follow", "follow")):
         sheet.write_string(row, 0, title, formats["bold"])
@@ -277,14 +282,14 @@ def _write_summary(book: xlsxwriter.Workbook, sheet: Worksheet, formats: dict[st
         ("LINKCRAWLER_MAX_CLICK_DEPTH", config.max_click_depth),
     ], formats)
     sheet.write_string(row, 0, "LINKCRAWLER_GENERIC_ANCHORS")
-    sheet.write_string(row, 2, clean_cell(", ".join(config.generic_anchors)), formats["wrap"])
+    sheet.write_string(row, 3, clean_cell(", ".join(config.generic_anchors)), formats["wrap"])
     row += 1
     row += 1
     sheet.write_string(row, 0, "sheets", formats["bold"])
     row += 1
     for key, names in sheets.items():
         sheet.write_string(row, 0, ", ".join(names))
-        sheet.write_string(row, 2, _SHEET_HELP[key])
+        sheet.write_string(row, 3, _SHEET_HELP[key])
         row += 1
     sheet.activate()
 

@@ -106,6 +106,7 @@ def test_changes_sheet_follows_summary(two_runs):
     summary = {r[0]: r[1:] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
     assert summary["page: removed"][0] == 1
     assert summary["error"][1] >= 1  # the change since the last run, next to the count
+    assert summary["broken external link"][:2] == (1, 1)  # each issue's count, and its change
     assert "Changes" not in load_workbook(old / "report.xlsx").sheetnames
 
 
