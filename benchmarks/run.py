@@ -81,7 +81,7 @@ class Run:
         rate = f"{self.pages / self.seconds:8.1f} pages/s" if self.pages else " " * 16
         links = f"{self.links / self.seconds:9.0f} links/s" if self.links else " " * 17
         crawl = f" (crawl process {self.crawl_peak_mb:.0f} MB)" if self.crawl_peak_mb else ""
-        return (f"{self.name:<28} {self.seconds:8.1f} s {rate} {links} peak RSS {self.peak_mb:7.0f} MB{crawl}"
+        return (f"{self.name:<34} {self.seconds:8.1f} s {rate} {links} peak RSS {self.peak_mb:7.0f} MB{crawl}"
                 f"   server CPU {self.server_cpu:5.1f} s")
 
 
@@ -95,6 +95,8 @@ class Sites:
         self.url = f"http://127.0.0.1:{site_port}/"
         self.procs: list[subprocess.Popen] = []
         nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+        if os.environ.get("BENCH_SERVER") == "python":  # force the fallback, to check it
+            nginx = None
         if nginx:
             conf = tmp / "nginx.conf"
             conf.write_text(NGINX_CONF.format(tmp=tmp, site=tmp / "site", world=tmp / "world", site_port=site_port,
