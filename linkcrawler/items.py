@@ -81,5 +81,4 @@ class PageItem:
 
 
 LINK_COLUMNS = tuple(f.name for f in fields(Link))
-LINK_TARGET_COLUMNS = ("status", "final_url", "final_status", "result")
 PAGE_COLUMNS = tuple(f.name for f in fields(Page))
