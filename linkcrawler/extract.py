@@ -192,24 +192,20 @@ def extract(
     links = out.links
     words = link_words = 0
 
-    # one frame per open element: (tag, index among same-tag siblings, id, label, in_content, user label,
-    # per-tag child counters, inside a link, no text)
+    # one frame per open element: [tag, index among same-tag siblings, id, label, in_content, user label,
+    # per-tag child counters, inside a link, inside script/style/…, its text counts as content words]
     stack: list[list] = []
     for event, el in etree.iterwalk(root, events=("start", "end")):
-        tag = el.tag
         if event == "end":
             stack.pop()
-            # the tail is text of the parent
-            if el.tail and stack:
-                parent = stack[-1]
-                if not parent[8] and (parent[5] or parent[3] or "content") == "content":
-                    n = len(el.tail.split())
-                    words += n
-                    if parent[7]:
-                        link_words += n
+            if el.tail and stack and stack[-1][9]:  # the tail is text of the parent
+                n = len(el.tail.split())
+                words += n
+                if stack[-1][7]:
+                    link_words += n
             continue
 
-        tag = tag.lower()
+        tag = el.tag.lower()
         if stack:
             parent = stack[-1]
             counters = parent[6]
@@ -225,13 +221,15 @@ def extract(
         if rules.words or user_hits:
             user = user_hits.get(el) or rules.word(el) or user
         is_link = tag in ("a", "area") and el.get("href") is not None
-        frame = [tag, index, el.get("id"), label, in_content, user, {}, in_link or is_link, no_text or tag in _NO_TEXT]
-        stack.append(frame)
         position = user or label or "content"
+        no_text = no_text or tag in _NO_TEXT
+        frame = [tag, index, el.get("id"), label, in_content, user, {}, in_link or is_link, no_text,
+                 not no_text and position == "content"]
+        stack.append(frame)
         text = el.text
         if comment_tails and el in comment_tails:
             text = (text or "") + comment_tails[el]
-        if text and not frame[8] and position == "content":
+        if text and frame[9]:
             n = len(text.split())
             words += n
             if frame[7]:

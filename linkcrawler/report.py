@@ -94,6 +94,12 @@ def _text(series: pd.Series) -> pd.Series:
     return series.fillna("").astype("string")
 
 
+def qualified(rel: pd.Series) -> pd.Series:
+    """Whether each rel has ``sponsored`` or ``nofollow``, the qualification Google asks of affiliate links."""
+    tokens = " " + _text(rel) + " "
+    return tokens.str.contains(" sponsored ", regex=False) | tokens.str.contains(" nofollow ", regex=False)
+
+
 def link_issues(links: pd.DataFrame, targets: pd.DataFrame, config: Config) -> list[pd.DataFrame]:
     """One row per link occurrence that trips a link rule."""
     found = []
@@ -121,8 +127,7 @@ def link_issues(links: pd.DataFrame, targets: pd.DataFrame, config: Config) -> l
         found.append(_issue_rows("invalid link", rows, errors[invalid]))
     rel = _text(links["rel"])
     tokens = " " + rel + " "
-    qualified = tokens.str.contains(" sponsored ", regex=False) | tokens.str.contains(" nofollow ", regex=False)
-    add("affiliate link without sponsored/nofollow", (kind == "affiliate") & ~qualified,
+    add("affiliate link without sponsored/nofollow", (kind == "affiliate") & ~qualified(links["rel"]),
         ("rel: " + rel).where(rel != "", "no rel"))
     # a cloaked affiliate link is meant to redirect: only its end matters
     redirecting = (result == "redirect") & (kind != "affiliate")
@@ -222,9 +227,8 @@ def build_report(folder: Path | str, config: Config | None = None) -> Report:
         "url", "kind", "result", "status", "final_url", "final_status", "redirects", "error", "detail",
         "unique_inlinks", "inlinks", "checked_at"]].sort_values(["result", "unique_inlinks"], ascending=[True, False])
     aff = links[links["kind"] == "affiliate"]
-    tokens = " " + _text(aff["rel"]) + " "
     affiliate = aff[["page", "url", "anchor", "position", "rel", "affiliate_rule", "final_url", "result"]].assign(
-        qualified=tokens.str.contains(" sponsored ", regex=False) | tokens.str.contains(" nofollow ", regex=False))
+        qualified=qualified(aff["rel"]))
     affiliate = affiliate[["page", "url", "anchor", "position", "rel", "qualified", "affiliate_rule", "final_url",
                            "result"]]
     web = links[links["kind"].isin(WEB_KINDS)]

@@ -25,13 +25,18 @@ from linkcrawler.extract import extract, parse_html, resolve
 from linkcrawler.items import Page, PageItem
 from linkcrawler.position import UserRules
 from linkcrawler.sitemaps import collect
-from linkcrawler.targets import HEAD_REFUSED, Target, bot_protection, chain_text, now_iso, result_of
+from linkcrawler.targets import BOT_REFUSED, HEAD_REFUSED, Target, bot_protection, chain_text, now_iso, result_of
 
 logger = logging.getLogger(__name__)
 
 DEFAULTS_PRIORITY = 5
 PAGE_META = {"dont_redirect": True, "handle_httpstatus_all": True, "dont_obey_robotstxt": True}
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def _depth(meta: dict[str, Any]) -> int | None:
+    """Clicks from the start URL; None for a sitemap URL that no link reaches."""
+    return None if meta.get("linkcrawler_orphan") else meta.get("depth", 0)
 
 
 class SiteSpider(scrapy.Spider):
@@ -163,7 +168,7 @@ class SiteSpider(scrapy.Spider):
         page = Page(
             url=response.url,
             status=response.status,
-            depth=None if meta.get("linkcrawler_orphan") else meta.get("depth", 0),
+            depth=_depth(meta),
             referrer=meta.get("referrer", ""),
             content_type=response.headers.get(b"Content-Type", b"").decode("latin-1").strip(),
             size=len(response.body),
@@ -198,12 +203,12 @@ class SiteSpider(scrapy.Spider):
         if parts is None:
             page.error = f"bad redirect: {error}"
             return location
-        start_host = (urlsplit(self.start_url).hostname or "").removeprefix("www.")
         if (
             page.depth == 0
             and parts.scheme in ("http", "https")
             and not self.classifier.is_internal(parts)
-            and (parts.hostname or "").removeprefix("www.") == start_host
+            and (parts.hostname or "").removeprefix("www.")
+            == (urlsplit(self.start_url).hostname or "").removeprefix("www.")
         ):
             # the start URL moved (apex → www and back): the site is where it landed
             self.classifier = self.classifier.with_host(target)
@@ -213,13 +218,14 @@ class SiteSpider(scrapy.Spider):
         return target
 
     def _parse_html(self, page: Page, response: Response, follow: list[str]) -> list:
+        x_robots = [v.decode("latin-1") for v in response.headers.getlist(b"X-Robots-Tag")]
         try:
             root = parse_html(response.text)
             found = extract(
                 root,
                 page.url,
                 self.classifier,
-                header_directives=[v.decode("latin-1") for v in response.headers.getlist(b"X-Robots-Tag")],
+                header_directives=x_robots,
                 rules=self.rules,
                 robots_allowed=self.robots_allowed,
                 max_anchor_chars=self.config.max_anchor_chars,
@@ -231,7 +237,7 @@ class SiteSpider(scrapy.Spider):
         page.title = found.title
         page.canonical = found.canonical
         page.meta_robots = found.meta_robots
-        page.x_robots_tag = ", ".join(v.decode("latin-1") for v in response.headers.getlist(b"X-Robots-Tag"))
+        page.x_robots_tag = ", ".join(x_robots)
         page.noindex = found.noindex
         page.nofollow = found.nofollow
         page.words = found.words
@@ -270,13 +276,13 @@ class SiteSpider(scrapy.Spider):
 
     def check(self, url: str, kind: str) -> Iterator[Request | Target]:
         """Check an external target once: a request, or a ``skipped`` row when settings exclude it."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or self.classifier.is_internal(parts):
-            return
-        key = hash(url)
+        key = hash(url)  # first, as this runs for every external link occurrence
         if key in self.checked:
             return
         self.checked.add(key)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or self.classifier.is_internal(parts):
+            return
         reason = self._excluded(url)
         if reason:
             yield Target(url=url, kind=kind, result="skipped", error="excluded", detail=reason, checked_at=now_iso())
@@ -334,7 +340,7 @@ class SiteSpider(scrapy.Spider):
             else:
                 yield self.check_request(target, state, method)
             return
-        if response.status in (401, 403, 429, 999):
+        if response.status in BOT_REFUSED:
             vendor = bot_protection(response.headers)
             state["detail"] = f"refused by bot protection ({vendor})" if vendor else "refused the checker"
             if "retry_after" in response.meta:
@@ -373,7 +379,7 @@ class SiteSpider(scrapy.Spider):
         yield PageItem(
             Page(
                 url=request.url,
-                depth=None if request.meta.get("linkcrawler_orphan") else request.meta.get("depth", 0),
+                depth=_depth(request.meta),
                 referrer=request.meta.get("referrer", ""),
                 error=error_class(failure),
             )
