@@ -58,6 +58,10 @@ DEFAULTS: dict[str, Any] = {
     "LINKCRAWLER_KEEP_RUNS": 0,  # keep only the newest N run folders of the site (0 = keep all)
     "LINKCRAWLER_SITEMAPS": True,  # read robots.txt Sitemap: lines and /sitemap.xml, and crawl their URLs
     "LINKCRAWLER_PROGRESS": True,  # a progress line on a terminal
+    # several workers, one crawl: a Redis URL makes this crawl a worker of a shared crawl (scrapy-redis)
+    "LINKCRAWLER_REDIS_URL": "",
+    "LINKCRAWLER_REDIS_CRAWL": "",  # name of the shared crawl ("" = the start URL's host and port)
+    "LINKCRAWLER_REDIS_WORKER_TIMEOUT": 60,  # seconds without a heartbeat before a worker counts as dead
     "LINKCRAWLER_GENERIC_ANCHORS": [
         "click here", "here", "read more", "learn more", "more", "this page", "this", "link", "this link",
         "click", "go", "details", "more info", "continue", "continue reading", "see more", "find out more",
@@ -135,6 +139,9 @@ class Config:
     keep_runs: int = DEFAULTS["LINKCRAWLER_KEEP_RUNS"]
     sitemaps: bool = DEFAULTS["LINKCRAWLER_SITEMAPS"]
     progress: bool = DEFAULTS["LINKCRAWLER_PROGRESS"]
+    redis_url: str = DEFAULTS["LINKCRAWLER_REDIS_URL"]
+    redis_crawl: str = DEFAULTS["LINKCRAWLER_REDIS_CRAWL"]
+    redis_worker_timeout: float = DEFAULTS["LINKCRAWLER_REDIS_WORKER_TIMEOUT"]
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:

@@ -7,21 +7,26 @@ import logging
 import resource
 import subprocess
 import sys
+from array import array
 from collections import Counter
 from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_to_future
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
 
 from linkcrawler import __version__
 from linkcrawler.config import Config
 from linkcrawler.items import LINK_COLUMNS, PAGE_COLUMNS, PageItem
 from linkcrawler.runfolder import new_run_folder, prune, read_meta, write_meta
-from linkcrawler.tables import TableWriter, read_table, rewrite_table
+from linkcrawler.tables import TableWriter, iter_chunks, rewrite_table
 from linkcrawler.targets import TARGET_COLUMNS, PageAnswer, Target, resolve_internal, restore_target
 
 logger = logging.getLogger(__name__)
@@ -30,6 +35,18 @@ _page_row = attrgetter(*PAGE_COLUMNS)
 _link_row = attrgetter(*LINK_COLUMNS)
 _target_row = attrgetter(*TARGET_COLUMNS)
 _WEB_KINDS = frozenset({"internal", "external", "affiliate"})
+
+
+def _number(value: Any, kind: type) -> Any:
+    """A CSV cell or Parquet value as int/float, None when empty."""
+    if value is None or value == "":
+        return None
+    return kind(float(value)) if kind is int else kind(value)
+
+
+def _kept_rows(chunk: dict[str, list[Any]], columns: tuple[str, ...], keep: list[bool]) -> list[tuple[Any, ...]]:
+    rows = zip(*(chunk[c] for c in columns), strict=True)
+    return [row for row, kept in zip(rows, keep, strict=True) if kept]
 
 
 class StorePipeline:
@@ -45,7 +62,14 @@ class StorePipeline:
         self.answers: dict[str, PageAnswer] = {}
         self.checks: dict[str, Target] = {}
         self.blocked: set[str] = set()  # internal URLs robots.txt disallows
+        # the links the crawl follows, as numbered edges: depth is the shortest click path, found at the end
+        self.ids: dict[str, int] = {}
+        self.edge_from, self.edge_to = array("I"), array("I")
+        self._page, self._seen = "", set()  # the page whose links are being counted, and its link URLs
+        self.depth: Any = None  # per id, from _depths() when the crawl ends
         self.meta: dict[str, Any] = {}
+        self.part: Path | None = None  # a worker of a shared crawl writes its own part tables here
+        self.merged = False  # whether this process wrote the run folder's tables (and so its report)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -60,7 +84,10 @@ class StorePipeline:
         jobdir = self.crawler.settings.get("JOBDIR")
         marker = Path(jobdir) / "linkcrawler.json" if jobdir else None
         resume = marker is not None and marker.exists()
-        fmt, part_rows = self.config.format, self.config.parquet_part_rows
+        if spider.claims.distributed:
+            if not spider.claims.late:
+                self._open_part(spider, started)
+            return
         if resume:
             self.folder = Path(json.loads(marker.read_text(encoding="utf-8"))["run_folder"])
             self.meta = read_meta(self.folder)
@@ -69,45 +96,141 @@ class StorePipeline:
             logger.info("Resuming the crawl in the run folder %s", self.folder)
         else:
             self.folder = new_run_folder(self.config.export_dir, start_url, started)
-            self.meta = {
-                "start_url": start_url,
-                "started_at": started.isoformat(),
-                "format": fmt,
-                "linkcrawler": __version__,
-                "settings": {
-                    k: v for k, v in self.crawler.settings.copy_to_dict().items() if k.startswith("LINKCRAWLER_")
-                },
-            }
+            self.meta = self._new_meta(start_url, started)
             if marker is not None:
                 marker.parent.mkdir(parents=True, exist_ok=True)
                 marker.write_text(json.dumps({"run_folder": str(self.folder.resolve())}), encoding="utf-8")
             logger.info("Writing the run folder %s", self.folder)
         spider.run_folder = self.folder
         self.crawler.stats.set_value("linkcrawler/run_folder", str(self.folder))
-        self.pages = TableWriter(self.folder, "pages", fmt, part_rows, append=resume)
-        self.links = TableWriter(self.folder, "links", fmt, part_rows, append=resume)
-        self.targets = TableWriter(self.folder, "targets", fmt, part_rows, append=resume)
+        self._open_writers(self.folder, append=resume)
         write_meta(self.folder, self.meta)
+
+    def _open_writers(self, folder: Path, append: bool = False) -> None:
+        fmt, part_rows = self.config.format, self.config.parquet_part_rows
+        self.pages = TableWriter(folder, "pages", fmt, part_rows, append=append)
+        self.links = TableWriter(folder, "links", fmt, part_rows, append=append)
+        self.targets = TableWriter(folder, "targets", fmt, part_rows, append=append)
+
+    def _new_meta(self, start_url: str, started: datetime) -> dict[str, Any]:
+        return {
+            "start_url": start_url,
+            "started_at": started.isoformat(),
+            "format": self.config.format,
+            "linkcrawler": __version__,
+            "settings": {
+                k: v for k, v in self.crawler.settings.copy_to_dict().items() if k.startswith("LINKCRAWLER_")
+            },
+        }
+
+    def _open_part(self, spider: Any, started: datetime) -> None:
+        """A worker of a shared crawl: the run folder is the crawl's; this worker's rows go to its own part."""
+        crawl = spider.claims
+        self.folder, made = crawl.run_folder(
+            lambda: new_run_folder(self.config.export_dir, spider.start_url, started))
+        if made:
+            self.meta = {**self._new_meta(spider.start_url, started), "redis_crawl": crawl.crawl}
+            write_meta(self.folder, self.meta)
+        self.part = self.folder / "workers" / crawl.worker
+        self.part.mkdir(parents=True)
+        spider.run_folder = self.folder
+        self.crawler.stats.set_value("linkcrawler/run_folder", str(self.folder))
+        self._open_writers(self.part)
+        logger.info("Writing part tables into %s", self.part)
 
     def _restore(self, spider: Any) -> None:
         """Rebuild what the interrupted crawl knew from its tables, so that every row ends up exactly once."""
-        import pandas as pd
-
-        fmt = self.config.format
         # internal targets are resolved again when the crawl ends; external checks stay
-        rewrite_table(self.folder, "targets", fmt, lambda chunk: {"_keep": [m != "crawl" for m in chunk["method"]]})
-        for row in read_table(self.folder, "targets").itertuples(index=False):
-            self.checks[row.url] = restore_target(row)
-        pages = read_table(self.folder, "pages", ["url", "status", "redirect_target", "error", "response_ms"])
-        for url, status, target, error, ms in pages.itertuples(index=False, name=None):
-            self.answers[url] = PageAnswer(None if pd.isna(status) else int(status), target if isinstance(
-                target, str) else "", error if isinstance(error, str) else "", None if pd.isna(ms) else ms)
-        links = read_table(self.folder, "links", ["page", "url", "kind", "robots_blocked"])
-        self.blocked.update(links.loc[links["robots_blocked"].fillna(False), "url"])
-        web = links[links["kind"].isin(list(_WEB_KINDS)) & (links["url"] != links["page"])]
-        self.inlinks.update(web["url"].value_counts().to_dict())
-        self.unique_inlinks.update(web.drop_duplicates(["page", "url"])["url"].value_counts().to_dict())
-        spider.restore(pages["url"], self.checks.keys())
+        rewrite_table(self.folder, "targets", self.config.format,
+                      lambda chunk: {"_keep": [m != "crawl" for m in chunk["method"]]})
+        for chunk in iter_chunks(self.folder, "pages"):
+            self._replay_pages(chunk, [True] * len(chunk["url"]))
+        for chunk in iter_chunks(self.folder, "links"):
+            self._replay_links(chunk, [True] * len(chunk["url"]))
+        for chunk in iter_chunks(self.folder, "targets"):
+            self._replay_targets(chunk)
+        spider.restore(self.answers.keys(), self.checks.keys())
+
+    # --- what the close-time work needs, counted as rows are stored (or replayed from tables) ------------------
+
+    def _is_internal(self, url: str) -> bool:
+        return self.crawler.spider.classifier.is_internal(urlsplit(url))
+
+    def _id(self, url: str) -> int:
+        number = self.ids.get(url)
+        if number is None:
+            number = self.ids[url] = len(self.ids)
+        return number
+
+    def _note_page(self, url: str, answer: PageAnswer) -> None:
+        self.answers[url] = answer
+        number = self._id(url)
+        if answer.redirect_target and self._is_internal(answer.redirect_target):  # a redirect is followed too
+            self.edge_from.append(number)
+            self.edge_to.append(self._id(answer.redirect_target))
+
+    def _note_link(self, page: str, url: str, kind: str, blocked: bool, follow: bool) -> None:
+        """Count a link row (rows of one page come together): inlinks, robots-blocked URLs, followed edges."""
+        if page != self._page:
+            self._page, self._seen = page, set()
+        if blocked:
+            self.blocked.add(url)
+        if url == page or kind not in _WEB_KINDS:
+            return
+        self.inlinks[url] += 1
+        if url in self._seen:
+            return
+        self._seen.add(url)
+        self.unique_inlinks[url] += 1
+        # the spider's rule for which links it follows
+        if not blocked and (follow or self.config.follow_nofollow) and (
+                kind == "internal" or (kind == "affiliate" and self._is_internal(url))):
+            self.edge_from.append(self._id(page))
+            self.edge_to.append(self._id(url))
+
+    def _replay_pages(self, chunk: dict[str, list[Any]], keep: list[bool]) -> None:
+        for url, status, target, error, ms, kept in zip(chunk["url"], chunk["status"], chunk["redirect_target"],
+                                                        chunk["error"], chunk["response_ms"], keep, strict=True):
+            if kept:
+                self._note_page(url, PageAnswer(_number(status, int), target or "", error or "", _number(ms, float)))
+
+    def _replay_links(self, chunk: dict[str, list[Any]], keep: list[bool]) -> None:
+        for page, url, kind, blocked, follow, kept in zip(chunk["page"], chunk["url"], chunk["kind"],
+                                                          chunk["robots_blocked"], chunk["follow"], keep, strict=True):
+            if kept:
+                self._note_link(page, url, kind, blocked in (True, "True"), follow in (True, "True"))
+
+    def _replay_targets(self, chunk: dict[str, list[Any]]) -> list[bool]:
+        """Note the targets not known yet; which rows they were."""
+        keep = [url not in self.checks for url in chunk["url"]]
+        for i, url in enumerate(chunk["url"]):
+            if keep[i]:
+                self.checks[url] = restore_target(SimpleNamespace(**{c: chunk[c][i] for c in chunk}))
+        return keep
+
+    def _depths(self) -> Any:
+        """Clicks from the start URL to each URL along followed links and redirects (breadth-first over the
+        edges); -1 where no click path leads (orphans). Concurrent fetching cannot make it longer than it is."""
+        import numpy as np
+
+        depth = np.full(len(self.ids), -1, dtype=np.int32)
+        start = self.ids.get(self.crawler.spider.start_url)
+        if start is None:
+            return depth
+        source = np.frombuffer(self.edge_from, dtype=np.uint32) if self.edge_from else np.zeros(0, np.uint32)
+        target = np.frombuffer(self.edge_to, dtype=np.uint32) if self.edge_to else np.zeros(0, np.uint32)
+        order = np.argsort(source, kind="stable")
+        target = target[order]
+        offsets = np.concatenate(([0], np.cumsum(np.bincount(source, minlength=len(self.ids)))))
+        frontier, level = np.array([start]), 0
+        depth[start] = 0
+        while frontier.size:
+            level += 1
+            reached = np.concatenate([target[offsets[i]:offsets[i + 1]] for i in frontier])
+            reached = np.unique(reached[depth[reached] < 0]) if reached.size else reached
+            depth[reached] = level
+            frontier = reached
+        return depth
 
     def process_item(self, item: PageItem | Target) -> PageItem | Target:
         if isinstance(item, Target):
@@ -121,23 +244,15 @@ class StorePipeline:
         page = item.page
         if page.url in self.answers:  # fetched again after an interruption: its rows are written already
             return item
-        self.answers[page.url] = PageAnswer(page.status, page.redirect_target, page.error, page.response_ms)
+        self._note_page(page.url, PageAnswer(page.status, page.redirect_target, page.error, page.response_ms))
         self.pages.write([_page_row(page)])
         stats = self.crawler.stats
         stats.inc_value("linkcrawler/pages")
         stats.inc_value("linkcrawler/links", len(item.links))
         if item.links:
             self.links.write([_link_row(link) for link in item.links])
-            seen = set()
             for link in item.links:
-                url = link.url
-                if link.robots_blocked:
-                    self.blocked.add(url)
-                if url != page.url and link.kind in _WEB_KINDS:
-                    self.inlinks[url] += 1
-                    if url not in seen:
-                        seen.add(url)
-                        self.unique_inlinks[url] += 1
+                self._note_link(page.url, link.url, link.kind, link.robots_blocked, link.follow)
         self.pages.flush()
         self.links.flush()
         return item
@@ -145,6 +260,14 @@ class StorePipeline:
     def close_spider(self) -> None:
         if self.folder is None:
             return
+        if self.part is not None:  # a worker: the last one to finish merges the parts (see spider_closed)
+            for writer in (self.pages, self.links, self.targets):
+                writer.close()
+            return
+        self._complete()
+
+    def _complete(self) -> None:
+        """Resolve internal targets, then fill inlinks, sitemap membership and link results into the tables."""
         classifier = self.crawler.spider.classifier
         internal = [url for url in self.inlinks if url not in self.checks and classifier.is_internal(urlsplit(url))]
         for url in internal:
@@ -157,6 +280,7 @@ class StorePipeline:
         for writer in (self.pages, self.links, self.targets):
             writer.close()
         fmt = self.config.format
+        self.depth = self._depths()
         rewrite_table(self.folder, "pages", fmt, self._fill_pages)
         rewrite_table(self.folder, "targets", fmt, self._fill_inlinks)
         rewrite_table(self.folder, "links", fmt, self._fill_link_targets)
@@ -172,7 +296,9 @@ class StorePipeline:
 
     def _fill_pages(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
         sitemap = self.crawler.spider.sitemap_urls
-        return {**self._fill_inlinks(chunk), "in_sitemap": [u in sitemap for u in chunk["url"]]}
+        depth = [int(self.depth[self.ids[u]]) if u in self.ids else -1 for u in chunk["url"]]
+        return {**self._fill_inlinks(chunk), "in_sitemap": [u in sitemap for u in chunk["url"]],
+                "depth": [d if d >= 0 else None for d in depth]}
 
     def _fill_link_targets(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
         """Each link's target answer; an internal link whose chain ends at an affiliate URL becomes affiliate."""
@@ -200,12 +326,14 @@ class StorePipeline:
         return {"status": status, "final_url": final_url, "final_status": final_status, "result": result,
                 "kind": kinds, "affiliate_rule": rules}
 
-    def spider_closed(self, spider: object, reason: str) -> None:
+    async def spider_closed(self, spider: Any, reason: str) -> None:
         """Record why and when the crawl ended, and say where its run folder is."""
         if self.folder is None:
             return
         # the crawl's own peak, before the report runs in a child process
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if self.part is not None and not await self._finish_worker(spider.claims, reason, round(peak_mb)):
+            return
         self.meta.update(finished_at=datetime.now(UTC).isoformat(), finish_reason=reason, peak_rss_mb=round(peak_mb))
         write_meta(self.folder, self.meta)
         jobdir = self.crawler.settings.get("JOBDIR")
@@ -214,6 +342,60 @@ class StorePipeline:
         if self.config.report:
             self._report()
         prune(self.folder.parent, self.config.keep_runs)
+
+    async def _finish_worker(self, crawl: Any, reason: str, peak_mb: int) -> bool:
+        """A worker is done: record its part; the last worker of a finished crawl merges every part into the
+        run folder's tables (True), the others leave (False)."""
+        part_meta = {"worker": crawl.worker, "finish_reason": reason, "pages": self.pages.rows,
+                     "links": self.links.rows, "targets": self.targets.rows, "peak_rss_mb": peak_mb}
+        (self.part / "worker.json").write_text(json.dumps(part_meta, indent=2), encoding="utf-8")
+        while (outcome := crawl.finish(reason)) == "wait":
+            await deferred_to_future(deferLater(reactor, 0.5, lambda: None))
+        if outcome != "merge":
+            logger.info("Worker %s done (%d pages); the last worker merges the parts into %s", crawl.worker,
+                        self.pages.rows, self.folder)
+            return False
+        logger.info("Last worker of the shared crawl: merging the parts into %s", self.folder)
+        self.meta = read_meta(self.folder)
+        self.meta["workers"] = self._merge()
+        self._complete()
+        crawl.wipe()
+        self.merged = True
+        return True
+
+    def _merge(self) -> list[dict[str, Any]]:
+        """Every worker's part tables into the run folder's, each page and target once.
+
+        Parts of workers that finished come first; a page that a killed worker had stored and another worker
+        fetched again is kept from the finished one, with the links of that same part. The counters that
+        ``_complete`` needs (answers, checks, inlinks) are rebuilt from the rows as they stream by.
+        """
+        for state in (self.inlinks, self.unique_inlinks, self.answers, self.checks, self.blocked, self.ids):
+            state.clear()
+        self.edge_from, self.edge_to = array("I"), array("I")
+        parts = sorted((self.folder / "workers").iterdir(), key=lambda p: (not (p / "worker.json").exists(), p.name))
+        self._open_writers(self.folder)
+        owner: dict[str, int] = {}
+        workers = []
+        for number, part in enumerate(parts):
+            pages = links = 0
+            for chunk in iter_chunks(part, "pages"):
+                keep = [owner.setdefault(url, number) == number and url not in self.answers for url in chunk["url"]]
+                self._replay_pages(chunk, keep)
+                pages += sum(keep)
+                self.pages.write(_kept_rows(chunk, PAGE_COLUMNS, keep))
+            for chunk in iter_chunks(part, "links"):
+                keep = [owner.get(p) == number for p in chunk["page"]]
+                self._replay_links(chunk, keep)
+                links += sum(keep)
+                self.links.write(_kept_rows(chunk, LINK_COLUMNS, keep))
+            for chunk in iter_chunks(part, "targets"):
+                self.targets.write(_kept_rows(chunk, TARGET_COLUMNS, self._replay_targets(chunk)))
+            meta_path = part / "worker.json"
+            info = json.loads(meta_path.read_text()) if meta_path.exists() else {"worker": part.name,
+                                                                                 "finish_reason": "lost"}
+            workers.append({**info, "pages_kept": pages, "links_kept": links})
+        return workers
 
     def _report(self) -> None:
         """Build the report in a child process: the crawl's memory is not the report's, and the report's

@@ -27,13 +27,15 @@ def new_run_folder(export_dir: str | Path, start_url: str, now: datetime | None 
     now = now or datetime.now(UTC)
     site = Path(export_dir) / site_dirname(start_url)
     stamp = now.strftime(STAMP)
-    folder = site / stamp
-    n = 1
-    while folder.exists():  # two runs in the same second
-        n += 1
-        folder = site / f"{stamp}-{n}"
-    folder.mkdir(parents=True)
-    return folder
+    site.mkdir(parents=True, exist_ok=True)
+    folder, n = site / stamp, 1
+    while True:
+        try:
+            folder.mkdir()  # atomic: two runs (or two workers) in the same second get a folder each
+            return folder
+        except FileExistsError:
+            n += 1
+            folder = site / f"{stamp}-{n}"
 
 
 def write_meta(folder: Path, meta: dict[str, Any]) -> None:

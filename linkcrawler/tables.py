@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
 from itertools import islice
 from pathlib import Path
@@ -170,6 +170,33 @@ def read_table(folder: Path | str, name: str, columns: Sequence[str] | None = No
         if column not in frame:
             frame[column] = pd.Series(pd.NA, index=frame.index, dtype=_PANDAS[types[column]])
     return frame[wanted].astype({c: _PANDAS[types[c]] for c in wanted})
+
+
+def iter_chunks(folder: Path, name: str, chunk_rows: int = 5_000) -> Iterator[dict[str, list[Any]]]:
+    """Table ``name`` of a folder in chunks of column name → list of values (CSV values are strings, "" for
+    empty). A CSV line that a killed process cut short has the wrong number of fields and is left out."""
+    columns = tuple(TABLES[name])
+    path = table_path(folder, name)
+    if path is None:
+        return
+    if path.suffix == ".csv":
+        with open(path, newline="", encoding="utf-8") as src:
+            reader = csv.reader(src)
+            header = next(reader, None)
+            if header is None:
+                return
+            while raw := list(islice(reader, chunk_rows)):
+                rows = [row for row in raw if len(row) == len(header)]
+                if not rows:
+                    continue
+                chunk = dict(zip(header, map(list, zip(*rows, strict=True)), strict=True))
+                yield {c: chunk.get(c, [""] * len(rows)) for c in columns}
+    import pyarrow.parquet as pq
+
+    for part in sorted(path.glob("part-*.parquet")):
+        table = pq.read_table(part)
+        yield {c: table.column(c).to_pylist() if c in table.column_names else [None] * table.num_rows
+               for c in columns}
 
 
 def rewrite_table(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,14 +73,61 @@ def site(outside: Server) -> Iterator[Server]:
         yield server
 
 
-def run_crawl(url: str, export_dir: Path, *settings: str, args: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-    """``scrapy crawl site -a url=URL`` in a subprocess, the way a user runs it."""
+CRAWL_ENV = {**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning"}
+
+
+def crawl_command(url: str, export_dir: Path, *settings: str, args: tuple[str, ...] = ()) -> list[str]:
     command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"url={url}",
                "-s", f"LINKCRAWLER_EXPORT_DIR={export_dir}", *args]
     for setting in settings:
         command += ["-s", setting]
-    env = {**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning"}
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    return command
+
+
+def run_crawl(url: str, export_dir: Path, *settings: str, args: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """``scrapy crawl site -a url=URL`` in a subprocess, the way a user runs it."""
+    return subprocess.run(crawl_command(url, export_dir, *settings, args=args), cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, env=CRAWL_ENV)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis on loopback: LINKCRAWLER_TEST_REDIS_URL (``.ci/run`` starts Debian's redis-server), else a
+    redis-server started here on a free port. No Redis is a failure, not a skip."""
+    import redis
+
+    url = os.environ.get("LINKCRAWLER_TEST_REDIS_URL")
+    process = None
+    if not url:
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not Path(binary).exists():
+            pytest.fail("redis-server is needed for the shared-crawl tests: apt-get install redis-server "
+                        "(.ci/run installs it)")
+        port = _free_port()
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(tmp_path_factory.mktemp("redis"))], stdout=subprocess.DEVNULL)
+        url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    yield url
+    if process is not None:
+        process.terminate()
+        process.wait(10)
 
 
 def only_run_folder(export_dir: Path) -> Path:

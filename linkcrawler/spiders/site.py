@@ -20,6 +20,7 @@ from w3lib.url import safe_url_string
 
 from linkcrawler.classify import Classifier
 from linkcrawler.config import DEFAULTS, POSITIONS, SCRAPY_DEFAULTS, Config
+from linkcrawler.distributed import NEW_CHECK, Claims, RedisCrawl, worker_settings
 from linkcrawler.errors import error_class
 from linkcrawler.extract import extract, parse_html, resolve
 from linkcrawler.items import Page, PageItem
@@ -69,6 +70,11 @@ class SiteSpider(scrapy.Spider):
         super().update_settings(settings)
         for name, value in {**SCRAPY_DEFAULTS, **DEFAULTS}.items():
             settings.set(name, value, priority=DEFAULTS_PRIORITY)
+        redis_url = settings.get("LINKCRAWLER_REDIS_URL")
+        if redis_url:  # a worker of a shared crawl: scrapy-redis's queue and duplicate filter
+            for name, value in worker_settings().items():
+                settings.set(name, value, priority=DEFAULTS_PRIORITY)
+            settings.set("REDIS_URL", redis_url, priority=settings.getpriority("LINKCRAWLER_REDIS_URL"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -78,9 +84,15 @@ class SiteSpider(scrapy.Spider):
         spider.rules = UserRules.compile(spider.config.position_rules)
         spider.robots = None
         spider.robots_agent = crawler.settings.get("USER_AGENT") or "*"
-        spider.scheduled = 0
-        spider.seen: set[int] = set()
-        spider.checked: set[int] = set()
+        if spider.config.redis_url:
+            if crawler.settings.get("JOBDIR"):
+                raise ValueError("JOBDIR and LINKCRAWLER_REDIS_URL do not go together: a shared crawl keeps its "
+                                 "queue in Redis, and starting a worker again with the same LINKCRAWLER_REDIS_CRAWL "
+                                 "resumes it")
+            spider.claims = RedisCrawl.from_crawler(crawler, spider.start_url)
+            crawler.signals.connect(spider.claims.join, signal=signals.spider_opened)
+        else:
+            spider.claims = Claims(spider.config.max_pages)
         spider.check_include = [re.compile(p) for p in spider.config.check_include]
         spider.check_exclude = [re.compile(p) for p in spider.config.check_exclude]
         spider.sitemap_urls: set[str] = set()
@@ -89,6 +101,10 @@ class SiteSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
+        if self.claims.distributed:
+            if self.claims.late:
+                return
+            await self._probe_start()
         if self.settings.getbool("ROBOTSTXT_OBEY"):
             await self._load_robots()
         if self.config.sitemaps:
@@ -108,6 +124,31 @@ class SiteSpider(scrapy.Spider):
             return None
         return response.body if response.status == 200 else None
 
+    async def _probe_start(self) -> None:
+        """A worker may never fetch the start page itself: it learns from one request whether the site moved
+        to another host (apex → www and back), as the worker that crawls the start page does."""
+        try:
+            response = await self.crawler.engine.download_async(Request(self.start_url, meta=PAGE_META, priority=1))
+        except Exception as exc:  # noqa: BLE001 - the crawl reports the start page's error itself
+            logger.info("Could not fetch %s (%s)", self.start_url, error_class(exc))
+            return
+        location = response.headers.get(b"Location")
+        if 300 <= response.status < 400 and location:
+            target, _, parts, _ = resolve(response.url, location.decode("latin-1").strip())
+            if parts is not None:
+                self._adopt_moved_host(target, parts)
+
+    def _adopt_moved_host(self, target: str, parts: Any) -> None:
+        """The start URL redirects to the same host with or without ``www.``: the site is where it landed."""
+        if (
+            parts.scheme in ("http", "https")
+            and not self.classifier.is_internal(parts)
+            and (parts.hostname or "").removeprefix("www.")
+            == (urlsplit(self.start_url).hostname or "").removeprefix("www.")
+        ):
+            self.classifier = self.classifier.with_host(target)
+            logger.info("Start URL redirects to %s; crawling that host too", target)
+
     async def _load_sitemaps(self) -> None:
         """Read the site's sitemaps; their URLs are crawled once the links are (see ``spider_idle``)."""
         robots_url = urljoin(self.start_url, "/robots.txt")
@@ -121,10 +162,18 @@ class SiteSpider(scrapy.Spider):
             logger.info("Sitemaps list %d URLs of the site", len(self.sitemap_urls))
 
     def spider_idle(self) -> None:
-        """When the links are crawled, fetch the sitemap URLs no link reached: they are orphans."""
-        pending = [u for u in self.sitemap_urls if hash(u) not in self.seen and self.robots_allowed(u)]
+        """When the links are crawled (by every worker of a shared crawl), fetch the sitemap URLs no link
+        reached: they are orphans. A worker whose queue ran dry waits while others still work."""
+        if not self.claims.crawl_idle():
+            # look at the shared queue again in a second rather than at Scrapy's 5-second engine heartbeat
+            nextcall = getattr(getattr(self.crawler.engine, "_slot", None), "nextcall", None)
+            if nextcall is not None:
+                nextcall.schedule(1)
+            raise DontCloseSpider
+        if not self.sitemap_urls or not self.claims.claim_sitemaps():
+            return
         scheduled = 0
-        for url in sorted(pending):
+        for url in sorted(u for u in self.sitemap_urls if self.robots_allowed(u)):
             request = self.page_request(url, referrer="sitemap", depth=0)
             if request is not None:
                 request.meta["linkcrawler_orphan"] = True
@@ -142,24 +191,15 @@ class SiteSpider(scrapy.Spider):
 
     def restore(self, page_urls: Iterable[str], target_urls: Iterable[str]) -> None:
         """Resuming from JOBDIR: URLs fetched and targets checked before the interruption are not asked for again."""
-        self.seen.update(hash(u) for u in page_urls)
-        self.scheduled = len(self.seen)
-        self.checked.update(hash(u) for u in target_urls)
+        self.claims.restore(page_urls, target_urls)
 
     def robots_allowed(self, url: str) -> bool:
         return self.robots is None or self.robots.can_fetch(url, self.robots_agent)
 
     def page_request(self, url: str, referrer: str, depth: int = 0) -> Request | None:
         """A request for an internal URL, once per URL, within LINKCRAWLER_MAX_PAGES and LINKCRAWLER_MAX_DEPTH."""
-        key = hash(url)
-        if key in self.seen:
+        if depth > self.config.max_depth or not self.claims.claim_page(url):
             return None
-        if self.config.max_pages and self.scheduled >= self.config.max_pages:
-            return None
-        if depth > self.config.max_depth:
-            return None
-        self.seen.add(key)
-        self.scheduled += 1
         return Request(url, callback=self.parse_page, errback=self.page_failed,
                        meta={**PAGE_META, "referrer": referrer})
 
@@ -181,7 +221,6 @@ class SiteSpider(scrapy.Spider):
             page.redirect_target = self._redirect(page, response, location.decode("latin-1"), follow)
         elif 200 <= response.status < 300 and self._is_html(response, page.content_type):
             links = self._parse_html(page, response, follow)
-        yield PageItem(page, links)
         for url in follow:
             request = self.page_request(url, referrer=page.url, depth=(page.depth or 0) + 1)
             if request is not None:
@@ -191,6 +230,8 @@ class SiteSpider(scrapy.Spider):
                 yield from self.check(link.url, link.kind)
         if page.redirect_target and not self.classifier.is_internal(urlsplit(page.redirect_target)):
             yield from self.check(page.redirect_target, "external")
+        # last: in a shared crawl, a stored page is done for good, so what it leads to is queued first
+        yield PageItem(page, links)
 
     @staticmethod
     def _is_html(response: Response, content_type: str) -> bool:
@@ -203,16 +244,8 @@ class SiteSpider(scrapy.Spider):
         if parts is None:
             page.error = f"bad redirect: {error}"
             return location
-        if (
-            page.depth == 0
-            and parts.scheme in ("http", "https")
-            and not self.classifier.is_internal(parts)
-            and (parts.hostname or "").removeprefix("www.")
-            == (urlsplit(self.start_url).hostname or "").removeprefix("www.")
-        ):
-            # the start URL moved (apex → www and back): the site is where it landed
-            self.classifier = self.classifier.with_host(target)
-            logger.info("Start URL redirects to %s; crawling that host too", target)
+        if page.depth == 0:
+            self._adopt_moved_host(target, parts)
         if self.classifier.is_internal(parts) and self.robots_allowed(target):
             follow.append(target)
         return target
@@ -276,10 +309,8 @@ class SiteSpider(scrapy.Spider):
 
     def check(self, url: str, kind: str) -> Iterator[Request | Target]:
         """Check an external target once: a request, or a ``skipped`` row when settings exclude it."""
-        key = hash(url)  # first, as this runs for every external link occurrence
-        if key in self.checked:
+        if not self.claims.claim_check(url):  # first, as this runs for every external link occurrence
             return
-        self.checked.add(key)
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or self.classifier.is_internal(parts):
             return
@@ -287,7 +318,9 @@ class SiteSpider(scrapy.Spider):
         if reason:
             yield Target(url=url, kind=kind, result="skipped", error="excluded", detail=reason, checked_at=now_iso())
             return
-        yield self.check_request(url, {"url": url, "kind": kind, "hops": [], "detail": ""}, "HEAD")
+        request = self.check_request(url, {"url": url, "kind": kind, "hops": [], "detail": ""}, "HEAD")
+        request.meta[NEW_CHECK] = True  # a shared crawl checks each target once across workers
+        yield request
 
     def _excluded(self, url: str) -> str:
         if not self.config.check_external:

@@ -1,0 +1,143 @@
+"""Several workers, one crawl (LINKCRAWLER_REDIS_URL): real `scrapy crawl` processes sharing a real Redis end
+with the tables and issues of a one-process crawl of the same site, and a killed worker loses no page."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import redis
+
+from linkcrawler.demo.server import Route, Server
+from linkcrawler.runfolder import read_meta
+from linkcrawler.tables import read_table
+from tests.conftest import CRAWL_ENV, ROOT, crawl_command, only_run_folder, run_crawl
+
+TIMING = {"pages": ["response_ms"], "links": [], "targets": ["response_ms", "checked_at"]}
+KEYS = {"pages": ["url"], "links": ["page", "index"], "targets": ["url"]}
+
+
+def comparable(folder: Path) -> dict[str, pd.DataFrame]:
+    """The run folder's tables without what timing changes, in a fixed order."""
+    return {name: read_table(folder, name).drop(columns=TIMING[name]).sort_values(KEYS[name]).reset_index(drop=True)
+            for name in KEYS}
+
+
+def issues(folder: Path) -> pd.DataFrame:
+    frame = pd.read_csv(folder / "issues.csv", dtype=str, keep_default_na=False)
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+def start_worker(url: str, export_dir: Path, log: Path, *settings: str) -> subprocess.Popen:
+    with log.open("w") as stream:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(crawl_command(url, export_dir, *settings), cwd=ROOT, env=CRAWL_ENV,
+                                stdout=subprocess.DEVNULL, stderr=stream)
+
+
+def shared(redis_url: str, crawl: str, *more: str) -> list[str]:
+    return [f"LINKCRAWLER_REDIS_URL={redis_url}", f"LINKCRAWLER_REDIS_CRAWL={crawl}", *more]
+
+
+def crawl_keys(redis_url: str, crawl: str) -> list[str]:
+    return sorted(k.decode() for k in redis.Redis.from_url(redis_url).scan_iter(match=f"linkcrawler:{crawl}:*"))
+
+
+def test_two_workers_make_the_tables_and_issues_of_one_process(site, crawled, redis_url, tmp_path):
+    crawl = f"test-{uuid.uuid4().hex[:8]}"
+    # a short delay between requests: the fixture site is small and quick, and each worker must get some of it
+    settings = shared(redis_url, crawl, "DOWNLOAD_MAXSIZE=1000000", "DOWNLOAD_WARNSIZE=0", "DOWNLOAD_DELAY=0.1")
+    logs = [tmp_path / f"worker{i}.log" for i in range(2)]
+    workers = [start_worker(site.url, tmp_path / "exports", log, *settings) for log in logs]
+    for worker in workers:
+        worker.wait(240)
+    texts = [log.read_text() for log in logs]
+    assert [w.returncode for w in workers] == [0, 0], [t[-3000:] for t in texts]
+
+    folder = only_run_folder(tmp_path / "exports")
+    expected, got = comparable(crawled), comparable(folder)
+    for name in KEYS:
+        pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
+    pd.testing.assert_frame_equal(issues(folder), issues(crawled))
+    assert (folder / "report.xlsx").stat().st_size > 0
+
+    meta = read_meta(folder)
+    assert meta["pages"] == len(got["pages"]) and meta["links"] == len(got["links"])
+    assert sorted(w["finish_reason"] for w in meta["workers"]) == ["finished", "finished"]
+    assert sum(w["pages_kept"] for w in meta["workers"]) == meta["pages"]
+    assert sum("merging the parts" in t for t in texts) == 1
+    for text in texts:
+        assert "Traceback" not in text and "DeprecationWarning" not in text
+    # the crawl's state is gone from Redis; a marker says the next crawl of this name starts afresh
+    assert crawl_keys(redis_url, crawl) == [f"linkcrawler:{crawl}:done"]
+
+
+PAGES = 80
+
+
+@pytest.fixture(scope="module")
+def slow_site(outside, tmp_path_factory):
+    """A site wide enough for two workers at once, slow enough to kill one midway."""
+    routes = {"/": Route(200, "".join(f'<a href="/p{i}">p{i}</a>' for i in range(0, PAGES, 8)).encode())}
+    for i in range(PAGES):
+        links = "".join(f'<a href="/p{(i * k + 1) % PAGES}">p{(i * k + 1) % PAGES}</a>' for k in (1, 2, 3))
+        links += f'<a href="{outside.url}page?i={i % 5}">out</a>'
+        routes[f"/p{i}"] = Route(200, f"<title>p{i}</title><main>{links}</main>".encode(), delay=0.2)
+    with Server(tmp_path_factory.mktemp("slow"), routes) as server:
+        yield server
+
+
+def _stored_pages(part: Path) -> int:
+    path = part / "pages.csv"
+    return max(0, path.read_text().count("\n") - 1) if path.exists() else 0
+
+
+def test_a_killed_worker_loses_no_page(slow_site, redis_url, tmp_path):
+    single = run_crawl(slow_site.url, tmp_path / "single", "LINKCRAWLER_REPORT=False", "CONCURRENT_REQUESTS=4")
+    assert single.returncode == 0, single.stderr[-3000:]
+    expected = comparable(only_run_folder(tmp_path / "single"))
+
+    crawl = f"test-{uuid.uuid4().hex[:8]}"
+    settings = shared(redis_url, crawl, "LINKCRAWLER_REDIS_WORKER_TIMEOUT=2", "CONCURRENT_REQUESTS=2",
+                      "LINKCRAWLER_REPORT=False")
+    exports = tmp_path / "shared"
+    victim = start_worker(slow_site.url, exports, tmp_path / "victim.log", *settings)
+    survivor = start_worker(slow_site.url, exports, tmp_path / "survivor.log", *settings)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # both at work, the victim with pages stored
+        parts = {p.name.split("-")[-2]: p for p in exports.glob("*/*/workers/*")}
+        if len(parts) == 2 and _stored_pages(parts[str(victim.pid)]) >= 5 and _stored_pages(
+                parts[str(survivor.pid)]) >= 1:
+            break
+        time.sleep(0.02)
+    victim.kill()  # SIGKILL: no chance to clean up
+    victim.wait(10)
+    survivor.wait(180)
+    log = (tmp_path / "survivor.log").read_text()
+    assert survivor.returncode == 0, log[-3000:]
+    assert "stopped beating" in log
+
+    folder = only_run_folder(exports)
+    got = comparable(folder)
+    assert got["pages"]["url"].is_unique
+    # which page of a click level is fetched first decides a page's referrer, in one process too
+    for frame in (got, expected):
+        frame["pages"] = frame["pages"].drop(columns=["referrer"])
+    for name in KEYS:
+        pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
+    meta = read_meta(folder)
+    reasons = {w["worker"].split("-")[-2]: w["finish_reason"] for w in meta["workers"]}
+    assert reasons == {str(victim.pid): "lost", str(survivor.pid): "finished"}
+    assert next(w for w in meta["workers"] if w["finish_reason"] == "lost")["pages_kept"] >= 5
+
+
+def test_bad_redis_or_jobdir_is_a_clear_error(site, redis_url, tmp_path):
+    unreachable = run_crawl(site.url, tmp_path, "LINKCRAWLER_REDIS_URL=redis://127.0.0.1:1/0")
+    assert unreachable.returncode != 0
+    assert "LINKCRAWLER_REDIS_URL: cannot reach Redis" in unreachable.stderr
+    with_jobdir = run_crawl(site.url, tmp_path, f"LINKCRAWLER_REDIS_URL={redis_url}", f"JOBDIR={tmp_path / 'job'}")
+    assert with_jobdir.returncode != 0
+    assert "JOBDIR and LINKCRAWLER_REDIS_URL do not go together" in with_jobdir.stderr
