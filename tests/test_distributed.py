@@ -3,6 +3,7 @@ with the tables and issues of a one-process crawl of the same site, and a killed
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
 import uuid
@@ -90,16 +91,28 @@ def slow_site(outside, tmp_path_factory):
         yield server
 
 
+@pytest.fixture(scope="module")
+def slow_expected(slow_site, tmp_path_factory) -> dict[str, pd.DataFrame]:
+    """The one-process crawl of the slow site."""
+    exports = tmp_path_factory.mktemp("single")
+    single = run_crawl(slow_site.url, exports, "LINKCRAWLER_REPORT=False", "CONCURRENT_REQUESTS=4")
+    assert single.returncode == 0, single.stderr[-3000:]
+    return comparable(only_run_folder(exports))
+
+
+def assert_same_crawl(got: dict[str, pd.DataFrame], expected: dict[str, pd.DataFrame]) -> None:
+    for name in KEYS:
+        # which page of a click level is fetched first decides a page's referrer, in one process too
+        drop = ["referrer"] if name == "pages" else []
+        pd.testing.assert_frame_equal(got[name].drop(columns=drop), expected[name].drop(columns=drop), obj=name)
+
+
 def _stored_pages(part: Path) -> int:
     path = part / "pages.csv"
     return max(0, path.read_text().count("\n") - 1) if path.exists() else 0
 
 
-def test_a_killed_worker_loses_no_page(slow_site, redis_url, tmp_path):
-    single = run_crawl(slow_site.url, tmp_path / "single", "LINKCRAWLER_REPORT=False", "CONCURRENT_REQUESTS=4")
-    assert single.returncode == 0, single.stderr[-3000:]
-    expected = comparable(only_run_folder(tmp_path / "single"))
-
+def test_a_killed_worker_loses_no_page(slow_site, slow_expected, redis_url, tmp_path):
     crawl = f"test-{uuid.uuid4().hex[:8]}"
     settings = shared(redis_url, crawl, "LINKCRAWLER_REDIS_WORKER_TIMEOUT=2", "CONCURRENT_REQUESTS=2",
                       "LINKCRAWLER_REPORT=False")
@@ -123,11 +136,7 @@ def test_a_killed_worker_loses_no_page(slow_site, redis_url, tmp_path):
     folder = only_run_folder(exports)
     got = comparable(folder)
     assert got["pages"]["url"].is_unique
-    # which page of a click level is fetched first decides a page's referrer, in one process too
-    for frame in (got, expected):
-        frame["pages"] = frame["pages"].drop(columns=["referrer"])
-    for name in KEYS:
-        pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
+    assert_same_crawl(got, slow_expected)
     meta = read_meta(folder)
     reasons = {w["worker"].split("-")[-2]: w["finish_reason"] for w in meta["workers"]}
     assert reasons == {str(victim.pid): "lost", str(survivor.pid): "finished"}
@@ -141,3 +150,26 @@ def test_bad_redis_or_jobdir_is_a_clear_error(site, redis_url, tmp_path):
     with_jobdir = run_crawl(site.url, tmp_path, f"LINKCRAWLER_REDIS_URL={redis_url}", f"JOBDIR={tmp_path / 'job'}")
     assert with_jobdir.returncode != 0
     assert "JOBDIR and LINKCRAWLER_REDIS_URL do not go together" in with_jobdir.stderr
+
+
+def test_every_worker_stopped_with_ctrl_c_and_started_again_resumes_the_crawl(slow_site, slow_expected, redis_url,
+                                                                            tmp_path):
+    crawl = f"test-{uuid.uuid4().hex[:8]}"
+    settings = shared(redis_url, crawl, "CONCURRENT_REQUESTS=2", "LINKCRAWLER_REPORT=False")
+    exports = tmp_path / "shared"
+    first = start_worker(slow_site.url, exports, tmp_path / "first.log", *settings)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(_stored_pages(p) >= 10 for p in exports.glob("*/*/workers/*")):
+        time.sleep(0.02)
+    first.send_signal(signal.SIGINT)  # Ctrl-C: Scrapy closes gracefully, the worker puts back what it took
+    assert first.wait(60) == 0
+    folder = only_run_folder(exports)
+    assert not (folder / "pages.csv").exists()  # no merge: the crawl did not end
+    assert f"linkcrawler:{crawl}:queue" in crawl_keys(redis_url, crawl)
+
+    again = start_worker(slow_site.url, exports, tmp_path / "again.log", *settings)
+    assert again.wait(180) == 0, (tmp_path / "again.log").read_text()[-3000:]
+    assert only_run_folder(exports) == folder
+    got = comparable(folder)
+    assert_same_crawl(got, slow_expected)
+    assert sorted(w["finish_reason"] for w in read_meta(folder)["workers"]) == ["finished", "shutdown"]
