@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run.py                       # 3,000 pages: time ratio and peak RSS
     .venv/bin/python benchmarks/run.py --memory 5000 50000   # peak RSS of the crawl as the site grows
     .venv/bin/python benchmarks/run.py --report-rows 1000000 # the report step on a run of 1M link rows
+    .venv/bin/python benchmarks/run.py --workers 2           # a shared crawl (Redis) of 2 workers vs 1 process
     .venv/bin/python benchmarks/run.py --quick               # small and fast, for CI: shows it still works
 
 Each crawl runs as its own process, the two back to back at the same concurrency; peak RSS comes from
@@ -212,6 +213,53 @@ def memory(sizes: list[int]) -> None:
         print(f"crawl process peak RSS at {pages} pages / at {sizes[0]} pages: {peak / peaks[0]:.2f}")
 
 
+def start_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port("127.0.0.1")
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp)], stdout=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def shared_crawl(count: int, pages: int) -> None:
+    """The same crawl (without the workbook, so that only crawling is compared) by one process, then by
+    ``count`` workers sharing it through Redis, at the same concurrency per process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sites = Sites(Path(tmp), pages)
+        redis, url = start_redis(Path(tmp))
+        settings = [arg for s in (*CRAWL_SETTINGS, "LINKCRAWLER_REPORT=False") for arg in ("-s", s)]
+        try:
+            _, one, _ = crawl_pair(sites, Path(tmp) / "one", with_bare=False, name="1 process",
+                                   extra=("LINKCRAWLER_REPORT=False",))
+            exports = Path(tmp) / "shared"
+            command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"url={sites.url}", "-s",
+                       f"LINKCRAWLER_EXPORT_DIR={exports}", "-s", f"LINKCRAWLER_REDIS_URL={url}", *settings]
+            cpu = sites.cpu_seconds()
+            start = time.perf_counter()
+            procs = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                     for _ in range(count)]
+            peaks = []
+            for proc in procs:
+                _, status, usage = os.wait4(proc.pid, 0)
+                if os.waitstatus_to_exitcode(status) != 0:
+                    raise SystemExit("a worker failed")
+                peaks.append(usage.ru_maxrss / 1024)
+            run = Run(f"{count} workers through Redis", time.perf_counter() - start, max(peaks))
+            run.server_cpu = sites.cpu_seconds() - cpu
+        finally:
+            redis.terminate()
+            sites.close()
+        meta = json.loads((next(exports.glob("*/*/run.json"))).read_text())
+        run.pages, run.links = meta["pages"], meta["links"]
+        print(f"site: {sites.total} URLs served by {sites.server}; {os.cpu_count()} CPUs")
+        print(one.line())
+        print(run.line())
+        print("pages per worker: " + ", ".join(str(w["pages_kept"]) for w in meta["workers"]))
+        print(f"speed-up ({count} workers / 1 process): {one.seconds / run.seconds:.2f}")
+        assert (run.pages, run.links) == (one.pages, one.links), "the shared crawl's tables differ"
+
+
 def report_step(rows: int, pages: int = 3000) -> None:
     """Crawl the generated site once, grow its links table to ``rows`` rows, and time ``scrapy report``."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -248,6 +296,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=3000)
     parser.add_argument("--memory", type=int, nargs="+", metavar="PAGES")
     parser.add_argument("--report-rows", type=int)
+    parser.add_argument("--workers", type=int, help="a shared crawl of this many workers (needs redis-server)")
     parser.add_argument("--quick", action="store_true", help="200 pages and a 20,000-row report step")
     args = parser.parse_args()
     if args.quick:
@@ -255,6 +304,8 @@ def main() -> None:
         report_step(20_000, pages=200)
     elif args.memory:
         memory(args.memory)
+    elif args.workers:
+        shared_crawl(args.workers, args.pages)
     elif args.report_rows:
         report_step(args.report_rows)
     else:
