@@ -75,6 +75,8 @@ SCRAPY_DEFAULTS: dict[str, Any] = {
     # breadth-first, so that depth is the number of clicks from the start page
     "DEPTH_PRIORITY": 1,
     "SCHEDULER_DISK_QUEUE": "scrapy.squeues.PickleFifoDiskQueue",
+    # pending requests on disk, not in memory, so that memory does not grow with the frontier
+    "SCHEDULER": "linkcrawler.scheduler.DiskQueueScheduler",
     "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
     # bounds that keep a calendar trap or a huge response from sinking a run (depth: LINKCRAWLER_MAX_DEPTH)
     "URLLENGTH_LIMIT": 2083,
