@@ -52,6 +52,8 @@ DEFAULTS: dict[str, Any] = {
     "LINKCRAWLER_MAX_LINK_DENSITY": 0.10,  # share of the content's words inside links
     "LINKCRAWLER_MIN_CONTENT_WORDS": 50,  # pages with fewer content words are not judged on density/content links
     "LINKCRAWLER_MAX_CLICK_DEPTH": 3,  # pages deeper than this many clicks are flagged
+    # link rows on the Links sheet (0 = every row); past it, the links to act on first. links.csv has them all
+    "LINKCRAWLER_LINKS_SHEET_ROWS": 100_000,
     # history: compare with the site's last finished run ("" = that one, "none" = no comparison, or a run folder)
     "LINKCRAWLER_COMPARE_WITH": "",
     "LINKCRAWLER_FAIL_ON_NEW_ERRORS": False,  # exit status 3 when the run has new error-severity findings
@@ -135,6 +137,7 @@ class Config:
     max_link_density: float = DEFAULTS["LINKCRAWLER_MAX_LINK_DENSITY"]
     min_content_words: int = DEFAULTS["LINKCRAWLER_MIN_CONTENT_WORDS"]
     max_click_depth: int = DEFAULTS["LINKCRAWLER_MAX_CLICK_DEPTH"]
+    links_sheet_rows: int = DEFAULTS["LINKCRAWLER_LINKS_SHEET_ROWS"]
     generic_anchors: tuple[str, ...] = tuple(DEFAULTS["LINKCRAWLER_GENERIC_ANCHORS"])
     compare_with: str = DEFAULTS["LINKCRAWLER_COMPARE_WITH"]
     fail_on_new_errors: bool = DEFAULTS["LINKCRAWLER_FAIL_ON_NEW_ERRORS"]

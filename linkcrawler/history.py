@@ -108,7 +108,7 @@ def summary_markdown(report: object, changes: pd.DataFrame | None, previous: Pat
     meta, counts = report.meta, report.counts
     lines = [f"# Link report for {meta.get('start_url', '')}", "",
              f"Crawl of {meta.get('started_at', '')[:16].replace('T', ' ')} UTC: {len(report.pages)} pages, "
-             f"{len(report.links)} links.", ""]
+             f"{report.counts['links']} links.", ""]
     previous_counts = report.previous_counts or {}
     for severity in ("error", "warning", "notice"):
         n = counts["severity"].get(severity, 0)

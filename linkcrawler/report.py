@@ -67,7 +67,7 @@ class Report:
     config: Config
     pages: pd.DataFrame
     issues: pd.DataFrame
-    links: pd.DataFrame
+    links: pd.DataFrame  # the Links sheet's rows (see links_for_sheet)
     outbound: pd.DataFrame
     affiliate: pd.DataFrame
     anchors: pd.DataFrame
@@ -203,6 +203,22 @@ def page_flags(pages: pd.DataFrame, links: pd.DataFrame, config: Config) -> tupl
     return pages, found
 
 
+NOTABLE_RESULTS = ("broken", "redirect", "error", "blocked", "unverified")
+
+
+def links_for_sheet(links: pd.DataFrame, most: int) -> pd.DataFrame:
+    """The Links sheet's rows: every link row up to ``most`` (0: no limit). Past it, the links an editor acts on
+    come first (broken, redirecting, failed, blocked or unverified targets; affiliate and invalid links), then
+    the others, up to ``most`` in all, in table order. A sheet of millions of rows is no tool for an editor, and
+    writing it is most of the report's time; the links table keeps every row."""
+    if not most or len(links) <= most:
+        return links
+    notable = links["result"].isin(NOTABLE_RESULTS).fillna(False) | links["kind"].isin(["affiliate", "invalid"])
+    others = ~notable
+    room = most - min(int(notable.sum()), most)
+    return links[(notable & (notable.cumsum() <= most)) | (others & (others.cumsum() <= room))]
+
+
 def build_report(folder: Path | str, config: Config | None = None) -> Report:
     """Read a run folder's tables and work out every flag and sheet."""
     folder = Path(folder)
@@ -247,5 +263,7 @@ def build_report(folder: Path | str, config: Config | None = None) -> Report:
         "severity": issues["severity"].value_counts().to_dict(),
         "issue": issues["issue"].value_counts().to_dict(),
     }
+    counts["links"] = len(links)
     return Report(folder, meta, config, pages[PAGE_SHEET_COLUMNS], issues[ISSUE_COLUMNS],
-                  links[LINK_SHEET_COLUMNS], outbound, affiliate, anchors, counts)
+                  links_for_sheet(links, config.links_sheet_rows)[LINK_SHEET_COLUMNS], outbound, affiliate, anchors,
+                  counts)

@@ -208,10 +208,15 @@ def _write_summary(book: xlsxwriter.Workbook, sheet: Worksheet, formats: dict[st
         ("finish reason", meta.get("finish_reason", "")),
         ("report written", _when(datetime.now(UTC).isoformat())),
         ("pages", len(report.pages)),
-        ("links", len(report.links)),
+        ("links", report.counts["links"]),
         ("issues", len(report.issues)),
     ]
     row = _pairs(sheet, row, facts, formats)
+    if len(report.links) < report.counts["links"]:
+        sheet.write_string(row, 0, f"The Links sheet shows {len(report.links):,} of {report.counts['links']:,} links, "
+                           "those to act on first (LINKCRAWLER_LINKS_SHEET_ROWS); the links table has every one",
+                           formats["bold"])
+        row += 1
     if len(sheets["Links"]) > 1:
         sheet.write_string(row, 0, "Links continue on: " + ", ".join(sheets["Links"]), formats["bold"])
         row += 1
@@ -309,7 +314,7 @@ _SHEET_HELP = {
     "Affiliate": "every affiliate link; qualified = has sponsored or nofollow",
     "Outbound": "every external and affiliate target with its answer and how many pages link to it",
     "Anchors": "anchor texts per target: an anchor used for many links stands out",
-    "Links": "every link occurrence",
+    "Links": "every link occurrence, up to LINKCRAWLER_LINKS_SHEET_ROWS (then those to act on first)",
 }
 
 

@@ -221,3 +221,22 @@ def test_orphans_and_https_to_http_rules():
     assert list(orphans[orphans.issue == "orphan page"].page) == ["https://s/orphan"]
     found = pd.concat(link_issues(links, pd.DataFrame({"url": [], "redirects": [], "error": []}), Config()))
     assert list(found.issue) == ["HTTPS page links to HTTP"]
+
+
+def test_links_sheet_past_its_limit_keeps_the_links_to_act_on(flagged, tmp_path):
+    _, folder = flagged
+    report = build_report(folder, Config(links_sheet_rows=12))
+    everything = build_report(folder).links
+    notable = everything[everything["result"].isin(["broken", "redirect"]) | (everything["kind"] == "affiliate")]
+    assert len(everything) > 12 and 0 < len(notable) < 12
+    assert len(report.links) == 12
+    # the links to act on are all there, the rest fill up in table order, and the order stays the table's
+    assert set(notable.index) <= set(report.links.index)
+    assert list(report.links.index) == sorted(report.links.index)
+    others = everything.drop(notable.index)
+    assert list(report.links.drop(notable.index).index) == list(others.index[:12 - len(notable)])
+    book = load_workbook(write_workbook(report, tmp_path / "capped.xlsx"))
+    assert book["Links"].max_row - 1 == 12
+    summary = {str(row[0]): row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
+    assert f"The Links sheet shows 12 of {len(everything)} links" in " ".join(summary)
+    assert summary["links"] == len(everything)
