@@ -64,7 +64,8 @@ class StorePipeline:
         self.blocked: set[str] = set()  # internal URLs robots.txt disallows
         # the links the crawl follows, as numbered edges: depth is the shortest click path, found at the end
         self.ids: dict[str, int] = {}
-        self.edge_from, self.edge_to = array("I"), array("I")
+        self.urls: list[str] = []  # id → URL: one string object per URL, shared by the dicts keyed by URL
+        self.edges = array("Q")  # (from id << 32) | to id
         self._page, self._seen = "", set()  # the page whose links are being counted, and its link URLs
         self.depth: Any = None  # per id, from _depths() when the crawl ends
         self.meta: dict[str, Any] = {}
@@ -159,15 +160,15 @@ class StorePipeline:
     def _id(self, url: str) -> int:
         number = self.ids.get(url)
         if number is None:
-            number = self.ids[url] = len(self.ids)
+            number = self.ids[url] = len(self.urls)
+            self.urls.append(url)
         return number
 
     def _note_page(self, url: str, answer: PageAnswer) -> None:
-        self.answers[url] = answer
         number = self._id(url)
+        self.answers[self.urls[number]] = answer
         if answer.redirect_target and self._is_internal(answer.redirect_target):  # a redirect is followed too
-            self.edge_from.append(number)
-            self.edge_to.append(self._id(answer.redirect_target))
+            self.edges.append(number << 32 | self._id(answer.redirect_target))
 
     def _note_link(self, page: str, url: str, kind: str, blocked: bool, follow: bool) -> None:
         """Count a link row (rows of one page come together): inlinks, robots-blocked URLs, followed edges."""
@@ -177,6 +178,8 @@ class StorePipeline:
             self.blocked.add(url)
         if url == page or kind not in _WEB_KINDS:
             return
+        number = self._id(url)
+        url = self.urls[number]  # the one string object of this URL, as the counters' key
         self.inlinks[url] += 1
         if url in self._seen:
             return
@@ -185,8 +188,7 @@ class StorePipeline:
         # the spider's rule for which links it follows
         if not blocked and (follow or self.config.follow_nofollow) and (
                 kind == "internal" or (kind == "affiliate" and self._is_internal(url))):
-            self.edge_from.append(self._id(page))
-            self.edge_to.append(self._id(url))
+            self.edges.append(self._id(page) << 32 | number)
 
     def _replay_pages(self, chunk: dict[str, list[Any]], keep: list[bool]) -> None:
         for url, status, target, error, ms, kept in zip(chunk["url"], chunk["status"], chunk["redirect_target"],
@@ -217,11 +219,10 @@ class StorePipeline:
         start = self.ids.get(self.crawler.spider.start_url)
         if start is None:
             return depth
-        source = np.frombuffer(self.edge_from, dtype=np.uint32) if self.edge_from else np.zeros(0, np.uint32)
-        target = np.frombuffer(self.edge_to, dtype=np.uint32) if self.edge_to else np.zeros(0, np.uint32)
-        order = np.argsort(source, kind="stable")
-        target = target[order]
-        offsets = np.concatenate(([0], np.cumsum(np.bincount(source, minlength=len(self.ids)))))
+        edges = np.frombuffer(self.edges, dtype=np.uint64) if self.edges else np.zeros(0, np.uint64)
+        edges.sort()  # in place, in the array's own buffer: by source, then target
+        offsets = np.searchsorted(edges, np.arange(len(self.ids) + 1, dtype=np.uint64) << np.uint64(32))
+        target = (edges & np.uint64(0xFFFFFFFF)).astype(np.uint32)
         frontier, level = np.array([start]), 0
         depth[start] = 0
         while frontier.size:
@@ -370,9 +371,9 @@ class StorePipeline:
         fetched again is kept from the finished one, with the links of that same part. The counters that
         ``_complete`` needs (answers, checks, inlinks) are rebuilt from the rows as they stream by.
         """
-        for state in (self.inlinks, self.unique_inlinks, self.answers, self.checks, self.blocked, self.ids):
+        for state in (self.inlinks, self.unique_inlinks, self.answers, self.checks, self.blocked, self.ids, self.urls):
             state.clear()
-        self.edge_from, self.edge_to = array("I"), array("I")
+        self.edges = array("Q")
         parts = sorted((self.folder / "workers").iterdir(), key=lambda p: (not (p / "worker.json").exists(), p.name))
         self._open_writers(self.folder)
         owner: dict[str, int] = {}

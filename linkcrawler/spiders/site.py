@@ -93,6 +93,9 @@ class SiteSpider(scrapy.Spider):
             crawler.signals.connect(spider.claims.join, signal=signals.spider_opened)
         else:
             spider.claims = Claims(spider.config.max_pages)
+        # the claims dedupe page requests; Scrapy's duplicate filter would keep a second fingerprint per URL.
+        # It still runs where it is the shared or resumable record: a shared crawl's queue, and JOBDIR
+        spider.filter_pages = bool(spider.config.redis_url or crawler.settings.get("JOBDIR"))
         spider.check_include = [re.compile(p) for p in spider.config.check_include]
         spider.check_exclude = [re.compile(p) for p in spider.config.check_exclude]
         spider.sitemap_urls: set[str] = set()
@@ -201,7 +204,7 @@ class SiteSpider(scrapy.Spider):
         if depth > self.config.max_depth or not self.claims.claim_page(url):
             return None
         return Request(url, callback=self.parse_page, errback=self.page_failed,
-                       meta={**PAGE_META, "referrer": referrer})
+                       meta={**PAGE_META, "referrer": referrer}, dont_filter=not self.filter_pages)
 
     def parse_page(self, response: Response) -> Iterator[PageItem | Request]:
         meta = response.meta
