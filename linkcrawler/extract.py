@@ -89,7 +89,7 @@ def robots_directives(values: Iterable[str]) -> set[str]:
     return found
 
 
-@lru_cache(maxsize=20_000)  # bounded: site-wide menu and footer links are what repeat
+@lru_cache(maxsize=4_096)  # bounded: site-wide menu, sidebar and footer links are what repeat
 def _normalize(joined: str) -> tuple[str, str, SplitResult | None, str]:
     """``(url, fragment, parts, error)`` for a joined absolute URL; cached, as site-wide links repeat."""
     url, fragment = urldefrag(joined)

@@ -8,7 +8,6 @@ import resource
 import subprocess
 import sys
 from array import array
-from collections import Counter
 from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
@@ -57,14 +56,13 @@ class StorePipeline:
         self.crawler = crawler
         self.config = config
         self.folder: Path | None = None
-        self.inlinks: Counter[str] = Counter()
-        self.unique_inlinks: Counter[str] = Counter()
         self.answers: dict[str, PageAnswer] = {}
         self.checks: dict[str, Target] = {}
         self.blocked: set[str] = set()  # internal URLs robots.txt disallows
         # the links the crawl follows, as numbered edges: depth is the shortest click path, found at the end
         self.ids: dict[str, int] = {}
         self.urls: list[str] = []  # id → URL: one string object per URL, shared by the dicts keyed by URL
+        self.inlinks, self.unique_inlinks = array("I"), array("I")  # by id: link rows, and pages, linking there
         self.edges = array("Q")  # (from id << 32) | to id
         self._page, self._seen = "", set()  # the page whose links are being counted, and its link URLs
         self.depth: Any = None  # per id, from _depths() when the crawl ends
@@ -162,6 +160,8 @@ class StorePipeline:
         if number is None:
             number = self.ids[url] = len(self.urls)
             self.urls.append(url)
+            self.inlinks.append(0)
+            self.unique_inlinks.append(0)
         return number
 
     def _note_page(self, url: str, answer: PageAnswer) -> None:
@@ -179,12 +179,11 @@ class StorePipeline:
         if url == page or kind not in _WEB_KINDS:
             return
         number = self._id(url)
-        url = self.urls[number]  # the one string object of this URL, as the counters' key
-        self.inlinks[url] += 1
-        if url in self._seen:
+        self.inlinks[number] += 1
+        if number in self._seen:
             return
-        self._seen.add(url)
-        self.unique_inlinks[url] += 1
+        self._seen.add(number)
+        self.unique_inlinks[number] += 1
         # the spider's rule for which links it follows
         if not blocked and (follow or self.config.follow_nofollow) and (
                 kind == "internal" or (kind == "affiliate" and self._is_internal(url))):
@@ -270,7 +269,8 @@ class StorePipeline:
     def _complete(self) -> None:
         """Resolve internal targets, then fill inlinks, sitemap membership and link results into the tables."""
         classifier = self.crawler.spider.classifier
-        internal = [url for url in self.inlinks if url not in self.checks and classifier.is_internal(urlsplit(url))]
+        internal = [url for url, n in zip(self.urls, self.inlinks, strict=True)
+                    if n and url not in self.checks and classifier.is_internal(urlsplit(url))]
         for url in internal:
             target = resolve_internal(url, self.answers, self.checks, self.config.max_redirects)
             target.kind = classifier.kind(url, urlsplit(url))[0]
@@ -291,8 +291,8 @@ class StorePipeline:
     def _fill_inlinks(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
         urls = chunk["url"]
         return {
-            "inlinks": [self.inlinks.get(u, 0) for u in urls],
-            "unique_inlinks": [self.unique_inlinks.get(u, 0) for u in urls],
+            "inlinks": [self.inlinks[self.ids[u]] if u in self.ids else 0 for u in urls],
+            "unique_inlinks": [self.unique_inlinks[self.ids[u]] if u in self.ids else 0 for u in urls],
         }
 
     def _fill_pages(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -371,9 +371,9 @@ class StorePipeline:
         fetched again is kept from the finished one, with the links of that same part. The counters that
         ``_complete`` needs (answers, checks, inlinks) are rebuilt from the rows as they stream by.
         """
-        for state in (self.inlinks, self.unique_inlinks, self.answers, self.checks, self.blocked, self.ids, self.urls):
+        for state in (self.answers, self.checks, self.blocked, self.ids, self.urls):
             state.clear()
-        self.edges = array("Q")
+        self.edges, self.inlinks, self.unique_inlinks = array("Q"), array("I"), array("I")
         parts = sorted((self.folder / "workers").iterdir(), key=lambda p: (not (p / "worker.json").exists(), p.name))
         self._open_writers(self.folder)
         owner: dict[str, int] = {}
