@@ -212,7 +212,7 @@ class RedisCrawl(Claims):
         """Seconds ago the crawl of this name ended, when that was less than twice the worker timeout ago (a
         worker started that late belongs to the crawl that ended, and has nothing to do); else 0."""
         left = self.server.pttl(self.key("done"))
-        return max(0.0, self._done_ttl() - left / 1000) if left and left > 0 else 0.0
+        return max(0.001, self._done_ttl() - left / 1000) if left and left > 0 else 0.0
 
     def _done_ttl(self) -> float:
         return 2 * self.timeout

@@ -74,6 +74,10 @@ def test_two_workers_make_the_tables_and_issues_of_one_process(site, crawled, re
         assert "Traceback" not in text and "DeprecationWarning" not in text
     # the crawl's state is gone from Redis; a marker says the next crawl of this name starts afresh
     assert crawl_keys(redis_url, crawl) == [f"linkcrawler:{crawl}:done"]
+    # a worker started after the end belongs to the crawl that ended: it does nothing, and says so
+    late = run_crawl(site.url, tmp_path / "exports", *settings)
+    assert late.returncode == 0 and "ended" in late.stderr and "nothing to do" in late.stderr
+    assert only_run_folder(tmp_path / "exports") == folder
 
 
 PAGES = 80
