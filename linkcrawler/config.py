@@ -53,7 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "LINKCRAWLER_MIN_CONTENT_WORDS": 50,  # pages with fewer content words are not judged on density/content links
     "LINKCRAWLER_MAX_CLICK_DEPTH": 3,  # pages deeper than this many clicks are flagged
     # link rows on the Links sheet (0 = every row); past it, the links to act on first. links.csv has them all
-    "LINKCRAWLER_LINKS_SHEET_ROWS": 100_000,
+    "LINKCRAWLER_LINKS_SHEET_ROWS": 50_000,
     # history: compare with the site's last finished run ("" = that one, "none" = no comparison, or a run folder)
     "LINKCRAWLER_COMPARE_WITH": "",
     "LINKCRAWLER_FAIL_ON_NEW_ERRORS": False,  # exit status 3 when the run has new error-severity findings
