@@ -56,6 +56,8 @@ PAGE_SHEET_COLUMNS = ["url", "status", "depth", "title", "words", "outlinks", "i
                       "internal_content_links", "unique_inlinks", "inlinks", "links_per_100_words", "in_sitemap",
                       "flags", "redirect_target", "error"]
 WEB_KINDS = ("internal", "external", "affiliate")
+# the links table's columns the report reads (the others stay in the table): memory grows with link rows
+REPORT_LINK_COLUMNS = list(dict.fromkeys([*LINK_SHEET_COLUMNS, "href", "affiliate_rule", "anchor_source", "error"]))
 
 
 @dataclass
@@ -225,7 +227,7 @@ def build_report(folder: Path | str, config: Config | None = None) -> Report:
     config = config or Config()
     meta = read_meta(folder)
     pages = read_table(folder, "pages")
-    links = read_table(folder, "links")
+    links = read_table(folder, "links", REPORT_LINK_COLUMNS)
     targets = read_table(folder, "targets")
     pages, page_found = page_flags(pages, links, config)
     found = page_found + link_issues(links, targets, config)
