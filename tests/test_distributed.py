@@ -49,8 +49,10 @@ def crawl_keys(redis_url: str, crawl: str) -> list[str]:
 
 def test_two_workers_make_the_tables_and_issues_of_one_process(site, crawled, redis_url, tmp_path):
     crawl = f"test-{uuid.uuid4().hex[:8]}"
-    # a short delay between requests: the fixture site is small and quick, and each worker must get some of it
-    settings = shared(redis_url, crawl, "DOWNLOAD_MAXSIZE=1000000", "DOWNLOAD_WARNSIZE=0", "DOWNLOAD_DELAY=0.1")
+    # a short delay between requests: the fixture site is small and quick, and each worker must get some of it.
+    # Parquet parts here (the other tests merge CSV parts); the one-process crawl wrote CSV
+    settings = shared(redis_url, crawl, "DOWNLOAD_MAXSIZE=1000000", "DOWNLOAD_WARNSIZE=0", "DOWNLOAD_DELAY=0.1",
+                      "LINKCRAWLER_FORMAT=parquet")
     logs = [tmp_path / f"worker{i}.log" for i in range(2)]
     workers = [start_worker(site.url, tmp_path / "exports", log, *settings) for log in logs]
     for worker in workers:
@@ -59,6 +61,8 @@ def test_two_workers_make_the_tables_and_issues_of_one_process(site, crawled, re
     assert [w.returncode for w in workers] == [0, 0], [t[-3000:] for t in texts]
 
     folder = only_run_folder(tmp_path / "exports")
+    assert (folder / "links.parquet").is_dir()
+    assert all((part / "links.parquet").is_dir() for part in (folder / "workers").iterdir())
     expected, got = comparable(crawled), comparable(folder)
     for name in KEYS:
         pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
