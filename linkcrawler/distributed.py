@@ -96,13 +96,15 @@ for _, state in ipairs(redis.call('HVALS', KEYS[2])) do
 end
 return 1
 """
-# 'merge': every worker finished and this one merges; 'wait': others still at work; 'other': someone merges.
+# 'merge': every worker finished and this one merges (beating from now on, so that a merger that dies can be
+# told from one at work); 'wait': others still at work; 'other': someone merges.
 _FINISH = """
 if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 'other' end
 for _, state in ipairs(redis.call('HVALS', KEYS[1])) do
   if state ~= 'finished' then return 'wait' end
 end
 redis.call('SET', KEYS[2], ARGV[1])
+redis.call('SET', KEYS[4], 1, 'PX', ARGV[2])
 return 'merge'
 """
 
@@ -222,6 +224,11 @@ class RedisCrawl(Claims):
         still in Redis) is joined; otherwise this worker starts one."""
         if self.late:
             return
+        merger = self.server.get(self.key("merger"))
+        if merger is not None and not self.server.exists(self.key(f"heartbeat:{merger.decode()}")):
+            self.server.delete(self.key("merger"))
+            logger.warning("Worker %s stopped while merging the shared crawl's parts; the last worker to finish "
+                           "merges them again", merger.decode())
         self.server.hset(self.key("workers"), self.worker, "busy")
         self._beat = LoopingCall(self.beat)
         self._beat.start(self.timeout / 4, now=True)
@@ -258,8 +265,9 @@ class RedisCrawl(Claims):
         if not self._finishing:
             self._finishing = True
             return self._leave(reason)
-        return self._finish(keys=[self.key("workers"), self.key("merger"), self.key("done")],
-                            args=[self.worker]).decode()
+        return self._finish(keys=[self.key("workers"), self.key("merger"), self.key("done"),
+                                  self.key(f"heartbeat:{self.worker}")],
+                            args=[self.worker, int(self.timeout * 1000)]).decode()
 
     def _leave(self, reason: str) -> str:
         taken = self.key(f"processing:{self.worker}")
@@ -272,8 +280,9 @@ class RedisCrawl(Claims):
         self._stop_beating()
         self.server.delete(taken)  # entries never acknowledged (requests that led to other requests)
         self._sweep_dead()
-        return self._finish(keys=[self.key("workers"), self.key("merger"), self.key("done")],
-                            args=[self.worker]).decode()
+        return self._finish(keys=[self.key("workers"), self.key("merger"), self.key("done"),
+                                  self.key(f"heartbeat:{self.worker}")],
+                            args=[self.worker, int(self.timeout * 1000)]).decode()
 
     def _requeue_own(self, taken: str) -> None:
         entries = self.server.hgetall(taken)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import resource
+import shutil
 import subprocess
 import sys
 from array import array
@@ -25,7 +26,7 @@ from linkcrawler import __version__
 from linkcrawler.config import Config
 from linkcrawler.items import LINK_COLUMNS, PAGE_COLUMNS, PageItem
 from linkcrawler.runfolder import new_run_folder, prune, read_meta, write_meta
-from linkcrawler.tables import TableWriter, iter_chunks, rewrite_table
+from linkcrawler.tables import TableWriter, iter_chunks, rewrite_table, table_path
 from linkcrawler.targets import TARGET_COLUMNS, PageAnswer, Target, resolve_internal, restore_target
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class StorePipeline:
         self.edges = array("Q")  # (from id << 32) | to id
         self._page, self._seen = "", set()  # the page whose links are being counted, and its link URLs
         self.depth: Any = None  # per id, from _depths() when the crawl ends
+        self._tick: Any = lambda: None  # called once a chunk of the close-time work (a merging worker beats)
         self.meta: dict[str, Any] = {}
         self.part: Path | None = None  # a worker of a shared crawl writes its own part tables here
         self.merged = False  # whether this process wrote the run folder's tables (and so its report)
@@ -289,6 +291,7 @@ class StorePipeline:
         write_meta(self.folder, self.meta)
 
     def _fill_inlinks(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        self._tick()
         urls = chunk["url"]
         return {
             "inlinks": [self.inlinks[self.ids[u]] if u in self.ids else 0 for u in urls],
@@ -303,6 +306,7 @@ class StorePipeline:
 
     def _fill_link_targets(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
         """Each link's target answer; an internal link whose chain ends at an affiliate URL becomes affiliate."""
+        self._tick()
         classifier = self.crawler.spider.classifier
         kinds, rules = chunk["kind"], chunk["affiliate_rule"]
         status, final_url, final_status, result = [], [], [], []
@@ -357,6 +361,7 @@ class StorePipeline:
                         self.pages.rows, self.folder)
             return False
         logger.info("Last worker of the shared crawl: merging the parts into %s", self.folder)
+        self._tick = crawl.beat  # the merge blocks the reactor: it beats chunk by chunk itself
         self.meta = read_meta(self.folder)
         self.meta["workers"] = self._merge()
         self._complete()
@@ -375,17 +380,25 @@ class StorePipeline:
             state.clear()
         self.edges, self.inlinks, self.unique_inlinks = array("Q"), array("I"), array("I")
         parts = sorted((self.folder / "workers").iterdir(), key=lambda p: (not (p / "worker.json").exists(), p.name))
+        for name in ("pages", "links", "targets"):  # left by a merger that died: this merge starts over
+            stale = table_path(self.folder, name)
+            if stale is not None and stale.is_dir():
+                shutil.rmtree(stale)
+            elif stale is not None:
+                stale.unlink()
         self._open_writers(self.folder)
         owner: dict[str, int] = {}
         workers = []
         for number, part in enumerate(parts):
             pages = links = 0
             for chunk in iter_chunks(part, "pages"):
+                self._tick()
                 keep = [owner.setdefault(url, number) == number and url not in self.answers for url in chunk["url"]]
                 self._replay_pages(chunk, keep)
                 pages += sum(keep)
                 self.pages.write(_kept_rows(chunk, PAGE_COLUMNS, keep))
             for chunk in iter_chunks(part, "links"):
+                self._tick()
                 keep = [owner.get(p) == number for p in chunk["page"]]
                 self._replay_links(chunk, keep)
                 links += sum(keep)

@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from linkcrawler.demo.server import Route, Server
+from linkcrawler.distributed import RedisCrawl
 from linkcrawler.runfolder import read_meta
 from linkcrawler.tables import read_table
 from tests.conftest import CRAWL_ENV, ROOT, crawl_command, only_run_folder, run_crawl
@@ -181,3 +182,21 @@ def test_every_worker_stopped_with_ctrl_c_and_started_again_resumes_the_crawl(sl
     got = comparable(folder)
     assert_same_crawl(got, slow_expected)
     assert sorted(w["finish_reason"] for w in read_meta(folder)["workers"]) == ["finished", "shutdown"]
+
+
+def test_a_merge_left_by_a_dead_worker_is_done_by_the_next_one(redis_url):
+    """The protocol, on a real Redis: a merger that stops beating hands the merge to the next worker; a merger
+    at work (beating) keeps it."""
+    server = redis.Redis.from_url(redis_url)
+    for beating, expected in ((False, "merge"), (True, "other")):
+        crawl = RedisCrawl(server, f"test-{uuid.uuid4().hex[:8]}", timeout=5)
+        server.hset(crawl.key("workers"), "merger-1", "finished")
+        server.set(crawl.key("merger"), "merger-1")
+        if beating:
+            server.set(crawl.key("heartbeat:merger-1"), 1, px=5000)
+        crawl.join()
+        assert crawl.finish("finished") == expected
+        assert server.get(crawl.key("merger")).decode() == (crawl.worker if expected == "merge" else "merger-1")
+        if expected == "merge":  # and it beats while it merges
+            assert server.pttl(crawl.key(f"heartbeat:{crawl.worker}")) > 0
+        crawl.wipe()
