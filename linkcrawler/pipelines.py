@@ -70,7 +70,6 @@ class StorePipeline:
         self._tick: Any = lambda: None  # called once a chunk of the close-time work (a merging worker beats)
         self.meta: dict[str, Any] = {}
         self.part: Path | None = None  # a worker of a shared crawl writes its own part tables here
-        self.merged = False  # whether this process wrote the run folder's tables (and so its report)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -357,8 +356,12 @@ class StorePipeline:
         while (outcome := crawl.finish(reason)) == "wait":
             await deferred_to_future(deferLater(reactor, 0.5, lambda: None))
         if outcome != "merge":
-            logger.info("Worker %s done (%d pages); the last worker merges the parts into %s", crawl.worker,
-                        self.pages.rows, self.folder)
+            if reason == "finished":
+                logger.info("Worker %s done (%d pages); the last worker merges the parts into %s", crawl.worker,
+                            self.pages.rows, self.folder)
+            else:
+                logger.info("Worker %s left the shared crawl (%s) after %d pages; the crawl goes on in Redis",
+                            crawl.worker, reason, self.pages.rows)
             return False
         logger.info("Last worker of the shared crawl: merging the parts into %s", self.folder)
         self._tick = crawl.beat  # the merge blocks the reactor: it beats chunk by chunk itself
@@ -366,7 +369,6 @@ class StorePipeline:
         self.meta["workers"] = self._merge()
         self._complete()
         crawl.wipe()
-        self.merged = True
         return True
 
     def _merge(self) -> list[dict[str, Any]]:
