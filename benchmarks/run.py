@@ -157,6 +157,13 @@ def measure(name: str, command: list[str], sites: Sites | None = None) -> Run:
     return run
 
 
+def site_command(sites: Sites, exports: Path, *extra: str) -> list[str]:
+    """``scrapy crawl site`` of the generated site at the benchmark's settings, plus ``extra`` settings."""
+    settings = [arg for s in (*CRAWL_SETTINGS, *extra) for arg in ("-s", s)]
+    return [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"url={sites.url}", "-s",
+            f"LINKCRAWLER_EXPORT_DIR={exports}", *settings]
+
+
 def crawl_pair(sites: Sites, exports: Path, with_bare: bool = True, name: str = "scrapy crawl site (all on)",
                extra: tuple[str, ...] = ()) -> tuple[Run | None, Run, Path]:
     settings = [arg for s in (*CRAWL_SETTINGS, *extra) for arg in ("-s", s)]
@@ -165,9 +172,7 @@ def crawl_pair(sites: Sites, exports: Path, with_bare: bool = True, name: str = 
         bare = measure("bare Scrapy (LinkExtractor)", [sys.executable, "-m", "scrapy", "runspider",
                                                         str(HERE / "bare_spider.py"), "-a", f"url={sites.url}",
                                                         *settings], sites)
-    ours = measure(name, [sys.executable, "-m", "scrapy", "crawl", "site", "-a",
-                                                  f"url={sites.url}", "-s", f"LINKCRAWLER_EXPORT_DIR={exports}",
-                                                  *settings], sites)
+    ours = measure(name, site_command(sites, exports, *extra), sites)
     folder = sorted(p for p in exports.glob("*/*") if p.is_dir())[-1]
     meta = json.loads((folder / "run.json").read_text())
     ours.pages, ours.links = meta["pages"], meta["links"]
@@ -228,13 +233,11 @@ def shared_crawl(count: int, pages: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sites = Sites(Path(tmp), pages)
         redis, url = start_redis(Path(tmp))
-        settings = [arg for s in (*CRAWL_SETTINGS, "LINKCRAWLER_REPORT=False") for arg in ("-s", s)]
         try:
             _, one, _ = crawl_pair(sites, Path(tmp) / "one", with_bare=False, name="1 process",
                                    extra=("LINKCRAWLER_REPORT=False",))
             exports = Path(tmp) / "shared"
-            command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"url={sites.url}", "-s",
-                       f"LINKCRAWLER_EXPORT_DIR={exports}", "-s", f"LINKCRAWLER_REDIS_URL={url}", *settings]
+            command = site_command(sites, exports, "LINKCRAWLER_REPORT=False", f"LINKCRAWLER_REDIS_URL={url}")
             cpu = sites.cpu_seconds()
             start = time.perf_counter()
             procs = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -68,23 +68,31 @@ local n = redis.call('INCR', KEYS[2])
 redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) * tonumber(ARGV[3]) + n, ARGV[2])
 return 1
 """
-# Workers (not finished) whose heartbeat expired: their taken requests go back to the queue with their score.
-_SWEEP = """
+# Put a worker's taken requests (processing hash: "n:score" → request) back in the queue with their score.
+_REQUEUE = """
+local function requeue(taken_key, queue_key)
+  local taken = redis.call('HGETALL', taken_key)
+  for j = 1, #taken, 2 do
+    local score = string.match(taken[j], ':(.*)$')
+    redis.call('ZADD', queue_key, tonumber(score), taken[j + 1])
+  end
+  redis.call('DEL', taken_key)
+  return #taken / 2
+end
+"""
+_REQUEUE_OWN = _REQUEUE + "return requeue(KEYS[1], KEYS[2])"
+# Workers (not finished) whose heartbeat expired: their taken requests go back to the queue.
+_SWEEP = _REQUEUE + """
 local swept = {}
 local states = redis.call('HGETALL', KEYS[1])
 for i = 1, #states, 2 do
   local worker, state = states[i], states[i + 1]
   if state ~= 'finished' and redis.call('EXISTS', ARGV[1] .. 'heartbeat:' .. worker) == 0 then
-    local taken = redis.call('HGETALL', ARGV[1] .. 'processing:' .. worker)
-    for j = 1, #taken, 2 do
-      local score = string.match(taken[j], ':(.*)$')
-      redis.call('ZADD', KEYS[2], tonumber(score), taken[j + 1])
-    end
-    redis.call('DEL', ARGV[1] .. 'processing:' .. worker)
+    local count = requeue(ARGV[1] .. 'processing:' .. worker, KEYS[2])
     redis.call('HDEL', KEYS[1], worker)
     redis.call('SADD', KEYS[3], worker)
     table.insert(swept, worker)
-    table.insert(swept, #taken / 2)
+    table.insert(swept, count)
   end
 end
 return swept
@@ -178,6 +186,7 @@ class RedisCrawl(Claims):
         self._pop = server.register_script(_POP)
         self._push = server.register_script(_PUSH)
         self._sweep = server.register_script(_SWEEP)
+        self._requeue_own = server.register_script(_REQUEUE_OWN)
         self._idle = server.register_script(_CRAWL_IDLE)
         self._finish = server.register_script(_FINISH)
 
@@ -264,33 +273,27 @@ class RedisCrawl(Claims):
         other or later workers."""
         if not self._finishing:
             self._finishing = True
-            return self._leave(reason)
+            if not self._leave(reason):
+                return "other"
         return self._finish(keys=[self.key("workers"), self.key("merger"), self.key("done"),
                                   self.key(f"heartbeat:{self.worker}")],
                             args=[self.worker, int(self.timeout * 1000)]).decode()
 
-    def _leave(self, reason: str) -> str:
+    def _leave(self, reason: str) -> bool:
+        """Stop beating and let go of the taken requests; True when this worker stays to see the crawl merged."""
         taken = self.key(f"processing:{self.worker}")
         if reason != "finished":
             self._stop_beating()
-            self._requeue_own(taken)
+            count = self._requeue_own(keys=[taken, self.key("queue")])
             self.server.hdel(self.key("workers"), self.worker)
-            return "other"
+            if count:
+                logger.info("Put %d unfinished requests back in the shared queue", count)
+            return False
         self.server.hset(self.key("workers"), self.worker, "finished")  # first: no one takes it for dead
         self._stop_beating()
         self.server.delete(taken)  # entries never acknowledged (requests that led to other requests)
         self._sweep_dead()
-        return self._finish(keys=[self.key("workers"), self.key("merger"), self.key("done"),
-                                  self.key(f"heartbeat:{self.worker}")],
-                            args=[self.worker, int(self.timeout * 1000)]).decode()
-
-    def _requeue_own(self, taken: str) -> None:
-        entries = self.server.hgetall(taken)
-        for claim, data in entries.items():
-            self.server.zadd(self.key("queue"), {data: float(claim.split(b":", 1)[1])})
-        self.server.delete(taken)
-        if entries:
-            logger.info("Put %d unfinished requests back in the shared queue", len(entries))
+        return True
 
     def wipe(self) -> None:
         """After the merge: delete the crawl's keys but a short-lived ``done`` (see ``ended_lately``); the next
@@ -305,9 +308,6 @@ class RedisCrawl(Claims):
 
     def claim_sitemaps(self) -> bool:
         return not self.late and bool(self.server.set(self.key("sitemaps"), self.worker, nx=True))
-
-    def restore(self, page_urls: Iterable[str], target_urls: Iterable[str]) -> None:
-        raise ValueError("JOBDIR and LINKCRAWLER_REDIS_URL do not go together: the shared crawl lives in Redis")
 
     # --- the shared queue ---------------------------------------------------------------------------------
 

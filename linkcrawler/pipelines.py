@@ -85,10 +85,10 @@ class StorePipeline:
         marker = Path(jobdir) / "linkcrawler.json" if jobdir else None
         resume = marker is not None and marker.exists()
         if spider.claims.distributed:
-            if not spider.claims.late:
-                self._open_part(spider, started)
-            return
-        if resume:
+            if spider.claims.late:
+                return
+            self._open_part(spider, started)
+        elif resume:
             self.folder = Path(json.loads(marker.read_text(encoding="utf-8"))["run_folder"])
             self.meta = read_meta(self.folder)
             self.meta["resumed"] = self.meta.get("resumed", 0) + 1
@@ -103,8 +103,9 @@ class StorePipeline:
             logger.info("Writing the run folder %s", self.folder)
         spider.run_folder = self.folder
         self.crawler.stats.set_value("linkcrawler/run_folder", str(self.folder))
-        self._open_writers(self.folder, append=resume)
-        write_meta(self.folder, self.meta)
+        if self.part is None:
+            self._open_writers(self.folder, append=resume)
+            write_meta(self.folder, self.meta)
 
     def _open_writers(self, folder: Path, append: bool = False) -> None:
         fmt, part_rows = self.config.format, self.config.parquet_part_rows
@@ -133,8 +134,6 @@ class StorePipeline:
             write_meta(self.folder, self.meta)
         self.part = self.folder / "workers" / crawl.worker
         self.part.mkdir(parents=True)
-        spider.run_folder = self.folder
-        self.crawler.stats.set_value("linkcrawler/run_folder", str(self.folder))
         self._open_writers(self.part)
         logger.info("Writing part tables into %s", self.part)
 
@@ -291,15 +290,15 @@ class StorePipeline:
 
     def _fill_inlinks(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
         self._tick()
-        urls = chunk["url"]
+        ids = [self.ids.get(u) for u in chunk["url"]]
         return {
-            "inlinks": [self.inlinks[self.ids[u]] if u in self.ids else 0 for u in urls],
-            "unique_inlinks": [self.unique_inlinks[self.ids[u]] if u in self.ids else 0 for u in urls],
+            "inlinks": [0 if i is None else self.inlinks[i] for i in ids],
+            "unique_inlinks": [0 if i is None else self.unique_inlinks[i] for i in ids],
         }
 
     def _fill_pages(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
         sitemap = self.crawler.spider.sitemap_urls
-        depth = [int(self.depth[self.ids[u]]) if u in self.ids else -1 for u in chunk["url"]]
+        depth = [-1 if i is None else int(self.depth[i]) for i in map(self.ids.get, chunk["url"])]
         return {**self._fill_inlinks(chunk), "in_sitemap": [u in sitemap for u in chunk["url"]],
                 "depth": [d if d >= 0 else None for d in depth]}
 

@@ -216,15 +216,10 @@ def rewrite_table(
     if fmt == "csv":
         path = folder / f"{name}.csv"
         tmp = folder / f".{name}.csv.tmp"
-        with open(path, newline="", encoding="utf-8") as src, open(tmp, "w", newline="", encoding="utf-8") as dst:
-            reader, writer = csv.reader(src), csv.writer(dst)
-            writer.writerow(next(reader, columns))
-            while True:
-                # a line cut by an earlier crash has the wrong number of fields: it is dropped
-                rows = [row for row in islice(reader, chunk_rows) if len(row) == len(columns)]
-                if not rows:
-                    break
-                chunk = dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True))
+        with open(tmp, "w", newline="", encoding="utf-8") as dst:
+            writer = csv.writer(dst)
+            writer.writerow(columns)
+            for chunk in iter_chunks(folder, name, chunk_rows):  # lines cut by a crash are left out
                 chunk.update(fill(chunk))
                 out = zip(*(chunk[c] for c in columns), strict=True)
                 if "_keep" in chunk:
