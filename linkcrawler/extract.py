@@ -98,7 +98,7 @@ def _normalize(joined: str) -> tuple[str, str, SplitResult | None, str]:
         url = safe_url_string(url)
         parts = urlsplit(url)
         if not parts.hostname:
-            return url, fragment, None, "no host in URL"
+            return "", "", None, f"no host in URL: {url}"
         parts.port  # noqa: B018 - raises ValueError for a port out of range
         return url, fragment, parts, ""
     return url, fragment, urlsplit(url), ""
@@ -107,6 +107,11 @@ def _normalize(joined: str) -> tuple[str, str, SplitResult | None, str]:
 def resolve(base: str, href: str) -> tuple[str, str, SplitResult | None, str]:
     """Resolve ``href`` against ``base``: ``(url, fragment, parts, error)``; parts is None when invalid."""
     try:
+        scheme, colon, rest = href.partition(":")
+        if not colon or scheme.lower() not in ("http", "https"):
+            rest = href
+        if rest.startswith("//") and not rest.strip("/"):  # urljoin reads "http://" and "//" as the base itself
+            return "", "", None, f"no host in URL: {href}"
         return _normalize(urljoin(base, href))
     except ValueError as exc:
         return "", "", None, f"invalid URL: {exc}"

@@ -227,6 +227,15 @@ def test_any_markup_yields_one_record_per_link(hrefs, noise):
         assert not any(ord(c) < 32 for c in link.anchor + link.href)
 
 
+@pytest.mark.parametrize("href", ["HTTPS:", "http://", "HTTP://", "//", "///", "https:///"])
+def test_http_urls_without_a_host_are_invalid_not_the_page_itself(href):
+    # urljoin reads "http://" and "//" as the base URL; a browser refuses them (WHATWG: empty host)
+    found, _ = links_of(f'<a href="{href}">x</a>')
+    (link,) = found.links
+    assert (link.kind, link.url) == ("invalid", "")
+    assert link.error.startswith("no host in URL")
+
+
 @pytest.mark.parametrize("body", ["", "\x00\x00", "<a href='/x'", "<<<>>>", "<html><a href=/a>unclosed"])
 def test_degenerate_documents(body):
     root = Selector(text=body or " ").root
