@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from linkcrawler.runfolder import read_meta, run_folders
-from linkcrawler.tables import read_table
+from linkcrawler.tables import read_frames, read_table
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,33 @@ def read_issues(folder: Path) -> pd.DataFrame:
 
 
 def _key(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    return frame[columns].fillna("").astype("string").agg("\x1f".join, axis=1) if len(frame) else pd.Series(
-        dtype="string")
+    key = frame[columns[0]].fillna("").astype("string")
+    for column in columns[1:]:
+        key = key + "\x1f" + frame[column].fillna("").astype("string")
+    return key
+
+
+def _link_keys(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of each row's (page, url): 8 bytes a link instead of two strings."""
+    return pd.util.hash_pandas_object(frame[["page", "url"]].fillna(""), index=False).to_numpy()
+
+
+def removed_links(old: Path, new: Path, kept_pages: set[str], rows: int = 200_000) -> pd.DataFrame:
+    """Links (page, url) of run ``old`` on ``kept_pages`` that run ``new`` no longer has, once each. Both links
+    tables are read a chunk at a time; the new run's links are held as sorted hashes."""
+    new_keys = np.unique(np.concatenate([_link_keys(f) for f in read_frames(new, "links", ["page", "url"], rows)]))
+    gone, seen = [], set()
+    for chunk in read_frames(old, "links", ["page", "url", "anchor"], rows):
+        chunk = chunk[chunk["page"].isin(kept_pages)]
+        keys = _link_keys(chunk)
+        at = np.searchsorted(new_keys, keys).clip(max=max(len(new_keys) - 1, 0))
+        missing = new_keys[at] != keys if len(new_keys) else np.ones(len(keys), dtype=bool)
+        first = ~pd.Index(keys).duplicated() & ~np.isin(keys, np.fromiter(seen, np.uint64, len(seen)))
+        rows = chunk[missing & first]
+        seen.update(keys[missing & first].tolist())
+        if len(rows):
+            gone.append(rows)
+    return pd.concat(gone, ignore_index=True) if gone else pd.DataFrame(columns=["page", "url", "anchor"])
 
 
 def compare(old: Path, new: Path, new_issues: pd.DataFrame) -> pd.DataFrame:
@@ -85,12 +111,7 @@ def compare(old: Path, new: Path, new_issues: pd.DataFrame) -> pd.DataFrame:
             "detail": (dropped["unique_inlinks_old"].astype("string") + " → " + dropped["unique_inlinks_new"].astype(
                 "string") + " pages link here").to_numpy()}))
 
-    old_links = read_table(old, "links", ["page", "url", "anchor"])
-    new_links = read_table(new, "links", ["page", "url"])
-    kept_pages = set(both["url"])
-    old_links = old_links[old_links["page"].isin(kept_pages)]
-    gone = old_links[~_key(old_links, ["page", "url"]).isin(set(_key(new_links, ["page", "url"])))]
-    gone = gone.drop_duplicates(["page", "url"])
+    gone = removed_links(old, new, set(both["url"]))
     if len(gone):
         parts.append(gone.assign(change="removed", what="link", severity="", issue="", detail="")[CHANGE_COLUMNS])
     if not parts:

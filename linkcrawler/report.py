@@ -7,15 +7,18 @@ thresholds without crawling again.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from linkcrawler.config import Config
 from linkcrawler.runfolder import read_meta
-from linkcrawler.tables import read_table
+from linkcrawler.tables import read_frames, read_table
 
 SEVERITIES = ("error", "warning", "notice")
 
@@ -152,13 +155,18 @@ def link_issues(links: pd.DataFrame, targets: pd.DataFrame, config: Config) -> l
     return found
 
 
-def page_flags(pages: pd.DataFrame, links: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """The Pages sheet with each page's flags in words, and one issue row per flagged page."""
+def internal_content_links(links: pd.DataFrame) -> pd.Series:
+    """page → how many of its links are internal links in the content area."""
+    return links[(links["kind"] == "internal") & (links["position"] == "content")].groupby("page").size()
+
+
+def page_flags(pages: pd.DataFrame, content_internal: pd.Series, config: Config,
+               ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """The Pages sheet with each page's flags in words, and one issue row per flagged page;
+    ``content_internal`` is :func:`internal_content_links` of the page's links."""
     pages = pages.copy()
     html = pages["content_type"].fillna("").str.contains("html", case=False) & pages["status"].between(200, 299)
-    content_internal = links[(links["kind"] == "internal") & (links["position"] == "content")]
-    pages["internal_content_links"] = pages["url"].map(content_internal.groupby("page").size()).fillna(0).astype(
-        "Int64")
+    pages["internal_content_links"] = pages["url"].map(content_internal).fillna(0).astype("Int64")
     words = pages["words"].astype("Float64")
     pages["links_per_100_words"] = (pages["content_links"] / words * 100).round(1).where(words > 0)
     density = pages["content_link_words"] / words
@@ -208,29 +216,126 @@ def page_flags(pages: pd.DataFrame, links: pd.DataFrame, config: Config) -> tupl
 NOTABLE_RESULTS = ("broken", "redirect", "error", "blocked", "unverified")
 
 
-def links_for_sheet(links: pd.DataFrame, most: int) -> pd.DataFrame:
-    """The Links sheet's rows: every link row up to ``most`` (0: no limit). Past it, the links an editor acts on
-    come first (broken, redirecting, failed, blocked or unverified targets; affiliate and invalid links), then
-    the others, up to ``most`` in all, in table order. A sheet of millions of rows is no tool for an editor, and
-    writing it is most of the report's time; the links table keeps every row."""
-    if not most or len(links) <= most:
-        return links
-    notable = links["result"].isin(NOTABLE_RESULTS).fillna(False) | links["kind"].isin(["affiliate", "invalid"])
-    others = ~notable
-    room = most - min(int(notable.sum()), most)
-    return links[(notable & (notable.cumsum() <= most)) | (others & (others.cumsum() <= room))]
+class SheetLinks:
+    """The Links sheet's rows, gathered chunk by chunk: every link row up to ``most`` (0: no limit). Past it, the
+    links an editor acts on come first (broken, redirecting, failed, blocked or unverified targets; affiliate and
+    invalid links), then the others, up to ``most`` in all, in table order. A sheet of millions of rows is no tool
+    for an editor, and writing it is most of the report's time; the links table keeps every row."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self.notable: list[pd.DataFrame] = []
+        self.others: list[pd.DataFrame] = []
+        self.counts = [0, 0]  # notable, others seen
+
+    def add(self, links: pd.DataFrame) -> None:
+        if not self.most:
+            self.others.append(links)
+            return
+        notable = links["result"].isin(NOTABLE_RESULTS).fillna(False) | links["kind"].isin(["affiliate", "invalid"])
+        for i, (kept, mask) in enumerate(((self.notable, notable), (self.others, ~notable))):
+            room = self.most - self.counts[i]
+            if room > 0:
+                kept.append(links[mask].head(room))
+            self.counts[i] += int(mask.sum())
+
+    def rows(self, columns: list[str]) -> pd.DataFrame:
+        room = self.most - min(self.counts[0], self.most)
+        others = pd.concat(self.others)[columns] if self.others else None
+        if self.most and others is not None:
+            others = others.head(room)
+        frames = [f for f in (*(f[columns] for f in self.notable), others) if f is not None]
+        return pd.concat(frames).sort_index() if len(frames) > 1 else frames[0]
 
 
-def build_report(folder: Path | str, config: Config | None = None) -> Report:
-    """Read a run folder's tables and work out every flag and sheet."""
+class Anchors:
+    """The Anchors sheet, gathered chunk by chunk: each (target, anchor) of web links with how many links and
+    pages use it. A page's link rows are contiguous in the links table (written together), so a chunk cut at a
+    page boundary counts each page once."""
+
+    def __init__(self) -> None:
+        self.done: pd.DataFrame | None = None
+        self.pending: list[pd.DataFrame] = []
+        self.pending_rows = 0
+
+    def add(self, links: pd.DataFrame) -> None:
+        web = links[links["kind"].isin(WEB_KINDS)]
+        grouped = web.groupby(["url", "anchor"], dropna=False, sort=False)
+        pages = web.drop_duplicates(["url", "anchor", "page"]).groupby(["url", "anchor"], dropna=False,
+                                                                        sort=False).size()
+        part = grouped.agg(links=("page", "size"), kind=("kind", "first")).assign(pages=pages)
+        self.pending.append(part)
+        self.pending_rows += len(part)
+        if self.pending_rows > max(len(self.done) if self.done is not None else 0, 100_000):
+            self._combine()  # in steps that at least double: linear in all
+
+    def _combine(self) -> None:
+        frames = ([self.done] if self.done is not None else []) + self.pending
+        self.pending, self.pending_rows = [], 0
+        if frames:
+            self.done = pd.concat(frames).groupby(level=[0, 1], dropna=False, sort=False).agg(
+                links=("links", "sum"), pages=("pages", "sum"), kind=("kind", "first"))
+
+    def table(self) -> pd.DataFrame:
+        self._combine()
+        if self.done is None:
+            return pd.DataFrame(columns=["url", "kind", "anchor", "links", "pages", "share", "anchors_for_url"])
+        anchors = self.done.reset_index()
+        totals = anchors.groupby("url")["links"].transform("sum")
+        anchors["share"] = (anchors["links"] / totals).round(3)
+        anchors["anchors_for_url"] = anchors.groupby("url")["anchor"].transform("size")
+        return anchors.sort_values(["links", "url"], ascending=[False, True])[
+            ["url", "kind", "anchor", "links", "pages", "share", "anchors_for_url"]]
+
+
+def whole_pages(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The frames of a links table cut at page boundaries: a frame's last page waits for the next frame. An empty
+    table gives one empty frame."""
+    held = None
+    for frame in frames:
+        if held is not None:
+            frame = pd.concat([held, frame])
+        other = np.flatnonzero(frame["page"].ne(frame["page"].iat[-1]).to_numpy(dtype=bool, na_value=True)) if len(
+            frame) else []
+        cut = other[-1] + 1 if len(other) else 0
+        if cut:
+            yield frame.iloc[:cut]
+        held = frame.iloc[cut:]
+    if held is not None:
+        yield held
+
+
+def build_report(folder: Path | str, config: Config | None = None, chunk_rows: int = 200_000) -> Report:
+    """Read a run folder's tables and work out every flag and sheet. The links table is read ``chunk_rows`` rows
+    at a time: memory grows with pages and findings, not with link rows."""
     folder = Path(folder)
     config = config or Config()
     meta = read_meta(folder)
     pages = read_table(folder, "pages")
-    links = read_table(folder, "links", REPORT_LINK_COLUMNS)
     targets = read_table(folder, "targets")
-    pages, page_found = page_flags(pages, links, config)
-    found = page_found + link_issues(links, targets, config)
+
+    found: list[pd.DataFrame] = []
+    content_internal: list[pd.Series] = []
+    affiliate: list[pd.DataFrame] = []
+    anchors, sheet = Anchors(), SheetLinks(config.links_sheet_rows)
+    counts: dict[str, Any] = {"kind": Counter(), "position": Counter(), "follow": Counter(), "links": 0}
+    for links in whole_pages(read_frames(folder, "links", REPORT_LINK_COLUMNS, rows=chunk_rows)):
+        found += link_issues(links, targets, config)
+        content_internal.append(internal_content_links(links))
+        aff = links[links["kind"] == "affiliate"]
+        affiliate.append(aff[["page", "url", "anchor", "position", "rel", "affiliate_rule", "final_url",
+                              "result"]].assign(qualified=qualified(aff["rel"])))
+        anchors.add(links)
+        sheet.add(links)
+        counts["links"] += len(links)
+        for column in ("kind", "position"):
+            counts[column].update(links[column].value_counts().to_dict())
+        counts["follow"].update({("follow" if k else "nofollow"): v
+                                 for k, v in links["follow"].value_counts().to_dict().items()})
+    content = (pd.concat(content_internal).groupby(level=0).sum() if content_internal
+               else pd.Series(dtype="Int64"))
+    pages, page_found = page_flags(pages, content, config)
+    found = page_found + found
     issues = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=ISSUE_COLUMNS)
     order = {s: i for i, s in enumerate(SEVERITIES)}
     issue_order = {k: i for i, k in enumerate(ISSUES)}
@@ -244,28 +349,13 @@ def build_report(folder: Path | str, config: Config | None = None) -> Report:
     outbound = targets[targets["kind"].isin(["external", "affiliate"])][[
         "url", "kind", "result", "status", "final_url", "final_status", "redirects", "error", "detail",
         "unique_inlinks", "inlinks", "checked_at"]].sort_values(["result", "unique_inlinks"], ascending=[True, False])
-    aff = links[links["kind"] == "affiliate"]
-    affiliate = aff[["page", "url", "anchor", "position", "rel", "affiliate_rule", "final_url", "result"]].assign(
-        qualified=qualified(aff["rel"]))
-    affiliate = affiliate[["page", "url", "anchor", "position", "rel", "qualified", "affiliate_rule", "final_url",
-                           "result"]]
-    web = links[links["kind"].isin(WEB_KINDS)]
-    grouped = web.groupby(["url", "anchor"], dropna=False, sort=False)
-    anchors = grouped.agg(links=("page", "size"), pages=("page", "nunique"), kind=("kind", "first")).reset_index()
-    totals = anchors.groupby("url")["links"].transform("sum")
-    anchors["share"] = (anchors["links"] / totals).round(3)
-    anchors["anchors_for_url"] = anchors.groupby("url")["anchor"].transform("size")
-    anchors = anchors.sort_values(["links", "url"], ascending=[False, True])[
-        ["url", "kind", "anchor", "links", "pages", "share", "anchors_for_url"]]
+    affiliate_columns = ["page", "url", "anchor", "position", "rel", "qualified", "affiliate_rule", "final_url",
+                         "result"]
+    affiliate_rows = (pd.concat(affiliate, ignore_index=True)[affiliate_columns] if affiliate
+                      else pd.DataFrame(columns=affiliate_columns))
 
-    counts = {
-        "kind": links["kind"].value_counts().to_dict(),
-        "position": links["position"].value_counts().to_dict(),
-        "follow": {("follow" if k else "nofollow"): v for k, v in links["follow"].value_counts().to_dict().items()},
-        "severity": issues["severity"].value_counts().to_dict(),
-        "issue": issues["issue"].value_counts().to_dict(),
-    }
-    counts["links"] = len(links)
+    counts = {key: dict(value.most_common()) if isinstance(value, Counter) else value for key, value in counts.items()}
+    counts["severity"] = issues["severity"].value_counts().to_dict()
+    counts["issue"] = issues["issue"].value_counts().to_dict()
     return Report(folder, meta, config, pages[PAGE_SHEET_COLUMNS], issues[ISSUE_COLUMNS],
-                  links_for_sheet(links, config.links_sheet_rows)[LINK_SHEET_COLUMNS], outbound, affiliate, anchors,
-                  counts)
+                  sheet.rows(LINK_SHEET_COLUMNS), outbound, affiliate_rows, anchors.table(), counts)

@@ -151,25 +151,63 @@ def _cut_partial_line(path: Path) -> None:
 def read_table(folder: Path | str, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Table ``name`` of a run folder as a DataFrame with nullable dtypes (empty when it was never written)."""
     import pandas as pd
+
+    frames = list(read_frames(folder, name, columns, rows=None))
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def read_frames(
+    folder: Path | str, name: str, columns: Sequence[str] | None = None, rows: int | None = 200_000,
+) -> Iterator[pd.DataFrame]:
+    """Table ``name`` as DataFrames of at most ``rows`` rows (None: CSV whole, Parquet a part at a time), with
+    nullable dtypes and one index numbering the table's rows; one empty frame when it was never written. Memory
+    stays one frame, whatever the table size."""
+    import pandas as pd
     import pyarrow.parquet as pq
 
     types = TABLES[name]
     path = table_path(folder, name)
     wanted = list(columns or types)
-    if path is None:
-        return pd.DataFrame({c: pd.Series(dtype=_PANDAS[types[c]]) for c in wanted})
-    # tables of runs made by older versions may lack newer columns: those come back empty
-    if path.suffix == ".parquet":
-        present = set(pq.read_schema(next(iter(sorted(path.glob("part-*.parquet"))))).names)
-        frame = pd.read_parquet(path, columns=[c for c in wanted if c in present])
-    else:
-        text = {c for c in wanted if types[c] == "str"}
-        frame = pd.read_csv(path, usecols=lambda c: c in wanted, dtype={c: _PANDAS[types[c]] for c in wanted},
-                            keep_default_na=False, na_values={c: [""] for c in wanted if c not in text})
-    for column in wanted:
-        if column not in frame:
-            frame[column] = pd.Series(pd.NA, index=frame.index, dtype=_PANDAS[types[column]])
-    return frame[wanted].astype({c: _PANDAS[types[c]] for c in wanted})
+    dtypes = {c: _PANDAS[types[c]] for c in wanted}
+
+    def typed(frame: pd.DataFrame, start: int) -> pd.DataFrame:
+        # tables of runs made by older versions may lack newer columns: those come back empty
+        for column in wanted:
+            if column not in frame:
+                frame[column] = pd.Series(pd.NA, index=frame.index, dtype=dtypes[column])
+        frame = frame[wanted].astype(dtypes)
+        frame.index = pd.RangeIndex(start, start + len(frame))
+        return frame
+
+    def frames() -> Iterator[pd.DataFrame]:
+        if path is None:
+            return
+        if path.suffix == ".csv":
+            text = {c for c in wanted if types[c] == "str"}
+            read = pd.read_csv(path, usecols=lambda c: c in wanted, dtype=dtypes, keep_default_na=False,
+                               na_values={c: [""] for c in wanted if c not in text}, chunksize=rows)
+            if rows is None:
+                yield read
+                return
+            with read as reader:
+                yield from reader
+            return
+        for part in sorted(path.glob("part-*.parquet")):
+            parquet = pq.ParquetFile(part)
+            present = [c for c in wanted if c in parquet.schema_arrow.names]
+            if rows is None:
+                yield parquet.read(columns=present).to_pandas()
+                continue
+            for batch in parquet.iter_batches(batch_size=rows, columns=present):
+                yield batch.to_pandas()
+
+    start = 0
+    for frame in frames():
+        if len(frame):
+            yield typed(frame, start)
+            start += len(frame)
+    if not start:
+        yield typed(pd.DataFrame(), 0)
 
 
 def iter_chunks(folder: Path, name: str, chunk_rows: int = 5_000) -> Iterator[dict[str, list[Any]]]:

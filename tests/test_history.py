@@ -133,3 +133,21 @@ def test_parse_sitemap_variants():
     assert parse_sitemap(urlset) == ("urlset", ["http://s/a"])
     assert parse_sitemap(gzip.compress(urlset)) == ("urlset", ["http://s/a"])
     assert parse_sitemap(b"<html>not a sitemap") == ("", []) or parse_sitemap(b"<html>not a sitemap")[1] == []
+
+
+@pytest.mark.parametrize("rows", [1, 2, 1000])
+def test_removed_links_read_in_chunks(tmp_path, rows):
+    from linkcrawler.history import removed_links
+
+    def links(name, rows_):
+        folder = tmp_path / name
+        folder.mkdir()
+        pd.DataFrame(rows_, columns=["page", "url", "anchor"]).to_csv(folder / "links.csv", index=False)
+        return folder
+
+    old = links("old", [("p1", "a", "A"), ("p1", "gone", "x"), ("p1", "gone", "y"), ("p2", "gone", "z"),
+                        ("p2", "a", "A"), ("p3", "gone", "w"), ("p1", "gone", "again"), ("p2", "b", "B")])
+    new = links("new", [("p1", "a", "A"), ("p2", "a", "A"), ("p2", "b", "B"), ("p3", "x", "X")])
+    gone = removed_links(old, new, {"p1", "p2"}, rows=rows)
+    assert gone.values.tolist() == [["p1", "gone", "x"], ["p2", "gone", "z"]]
+    assert removed_links(old, links("empty", []), {"p2"}, rows=rows)["url"].tolist() == ["gone", "a", "b"]

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from linkcrawler.config import Config
 from linkcrawler.demo.server import Route, Server
-from linkcrawler.report import build_report, link_issues, page_flags
+from linkcrawler.report import build_report, internal_content_links, link_issues, page_flags
 from linkcrawler.workbook import CUT_MARKER, write_workbook
 from tests.conftest import ROOT, only_run_folder, run_crawl
 
@@ -216,7 +216,7 @@ def test_orphans_and_https_to_http_rules():
                           "position": ["content"], "anchor": ["x"], "anchor_source": ["text"], "rel": [""],
                           "result": ["ok"], "status": [200], "final_url": ["http://s/x"], "error": [""],
                           "href": ["http://s/x"]})
-    _, found = page_flags(pages, links, Config())
+    _, found = page_flags(pages, internal_content_links(links), Config())
     orphans = pd.concat(found)
     assert list(orphans[orphans.issue == "orphan page"].page) == ["https://s/orphan"]
     found = pd.concat(link_issues(links, pd.DataFrame({"url": [], "redirects": [], "error": []}), Config()))
@@ -240,3 +240,54 @@ def test_links_sheet_past_its_limit_keeps_the_links_to_act_on(flagged, tmp_path)
     summary = {str(row[0]): row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
     assert f"The Links sheet shows 12 of {len(everything)} links" in " ".join(summary)
     assert summary["links"] == len(everything)
+
+
+def _as_parquet(folder, dest, part_rows: int):
+    """A copy of a CSV run folder with its tables as Parquet part folders of ``part_rows`` rows."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from linkcrawler.tables import read_table
+
+    shutil.copytree(folder, dest, ignore=shutil.ignore_patterns("*.csv"))
+    for name in ("pages", "links", "targets"):
+        frame = read_table(folder, name)
+        (dest / f"{name}.parquet").mkdir()
+        for i, start in enumerate(range(0, len(frame), part_rows)):
+            table = pa.Table.from_pandas(frame.iloc[start:start + part_rows], preserve_index=False)
+            pq.write_table(table, dest / f"{name}.parquet" / f"part-{i:05d}.parquet")
+    return dest
+
+
+@pytest.mark.parametrize("sheet_rows", [0, 12])
+def test_report_read_in_chunks_equals_the_report_read_whole(flagged, tmp_path, sheet_rows):
+    # the links table is read a chunk at a time (memory flat in link rows); chunk boundaries must change nothing,
+    # also where they cut a page's links in two (chunks of 5 rows here; pages have up to 36 links)
+    _, folder = flagged
+    config = Config(links_sheet_rows=sheet_rows)
+    whole = build_report(folder, config, chunk_rows=10**9)
+    parquet = _as_parquet(folder, tmp_path / "parquet", part_rows=17)
+    for chunked in (build_report(folder, config, chunk_rows=5), build_report(parquet, config, chunk_rows=5)):
+        for name in ("pages", "issues", "links", "affiliate", "anchors", "outbound"):
+            pd.testing.assert_frame_equal(getattr(chunked, name), getattr(whole, name), check_dtype=False,
+                                          obj=name)
+        assert chunked.counts == whole.counts
+    assert len(whole.anchors) and (whole.anchors["pages"] > 1).any() and (whole.anchors["links"] > 5).any()
+    assert whole.counts["links"] > 5 * 12
+
+
+def test_anchor_pages_counted_once_when_chunks_cut_a_page():
+    from linkcrawler.report import Anchors, whole_pages
+
+    rows = [("p1", "u", "more")] * 7 + [("p2", "u", "more")] * 4 + [("p2", "v", "v")] + [("p3", "u", "more")]
+    links = pd.DataFrame(rows, columns=["page", "url", "anchor"]).assign(kind="internal")
+    anchors = Anchors()
+    chunks = list(whole_pages(links.iloc[i:i + 3] for i in range(0, len(links), 3)))
+    for chunk in chunks:
+        anchors.add(chunk)
+    assert [set(c["page"]) for c in chunks] == [{"p1"}, {"p2"}, {"p3"}]
+    table = anchors.table().set_index(["url", "anchor"])
+    assert table.loc[("u", "more"), ["links", "pages"]].tolist() == [12, 3]
+    assert table.loc[("v", "v"), ["links", "pages", "share", "anchors_for_url"]].tolist() == [1, 1, 1.0, 1]
