@@ -263,35 +263,65 @@ def shared_crawl(count: int, pages: int) -> None:
         assert (run.pages, run.links) == (one.pages, one.links), "the shared crawl's tables differ"
 
 
+def make_big_runs(folder: Path, rows: int, dest: Path) -> int:
+    """Two run folders in ``dest``: ``big``, the crawl in ``folder`` with its links table grown to ``rows`` rows
+    (pages copied with ``?copy=K``), and ``old``, the same with one more link on every 50th page (the week before).
+    Tables are written as the crawl writes them: Parquet parts of LINKCRAWLER_PARQUET_PART_ROWS rows. Returns
+    how many links ``big`` no longer has."""
+    from linkcrawler.config import DEFAULTS
+    from linkcrawler.tables import TABLES, read_table
+
+    links = read_table(folder, "links")
+    pages_frame = read_table(folder, "pages")
+    copies = -(-rows // len(links))
+    big_links = pd.concat([links.assign(page=links["page"] + f"?copy={k}") for k in range(copies)],
+                          ignore_index=True).head(rows)
+    big_pages = pd.concat([pages_frame.assign(url=pages_frame["url"] + f"?copy={k}") for k in range(copies)],
+                          ignore_index=True)
+    dropped = big_links.drop_duplicates("page").iloc[::50].assign(url=lambda f: f["url"] + "?removed")
+    old_links = pd.concat([big_links, dropped]).sort_index(kind="stable")
+    targets = read_table(folder, "targets")
+    part_rows = DEFAULTS["LINKCRAWLER_PARQUET_PART_ROWS"]
+    for run_folder, frames in ((dest / "big", (("links", big_links), ("pages", big_pages), ("targets", targets))),
+                               (dest / "old", (("links", old_links), ("pages", big_pages), ("targets", targets)))):
+        run_folder.mkdir(parents=True)
+        shutil.copy(folder / "run.json", run_folder / "run.json")
+        for name, frame in frames:
+            (run_folder / f"{name}.parquet").mkdir()
+            schema = pa.schema([(c, {"str": pa.string(), "int": pa.int64(), "bool": pa.bool_(),
+                                     "float": pa.float64()}[t]) for c, t in TABLES[name].items()])
+            for i, start in enumerate(range(0, max(len(frame), 1), part_rows)):
+                pq.write_table(pa.Table.from_pandas(frame.iloc[start:start + part_rows], schema=schema,
+                                                    preserve_index=False),
+                               run_folder / f"{name}.parquet" / f"part-{i:05d}.parquet")
+    return len(dropped)
+
+
 def report_step(rows: int, pages: int = 3000) -> None:
-    """Crawl the generated site once, grow its links table to ``rows`` rows, and time ``scrapy report``."""
+    """Crawl the generated site once, grow its links table to ``rows`` rows, and time ``scrapy report`` on it,
+    alone and compared with a run before. The tables are made in a child process: a child's peak RSS (wait4)
+    starts from its parent's at fork, so this process stays small."""
     with tempfile.TemporaryDirectory() as tmp:
         sites = Sites(Path(tmp), pages)
         try:
             _, ours, folder = crawl_pair(sites, Path(tmp) / "exports", with_bare=False)
         finally:
             sites.close()
-        from linkcrawler.tables import TABLES, read_table
-
-        links = read_table(folder, "links")
-        pages_frame = read_table(folder, "pages")
-        copies = -(-rows // len(links))
-        big_links = pd.concat([links.assign(page=links["page"] + f"?copy={k}") for k in range(copies)],
-                              ignore_index=True).head(rows)
-        big_pages = pd.concat([pages_frame.assign(url=pages_frame["url"] + f"?copy={k}") for k in range(copies)],
-                              ignore_index=True)
-        big = Path(tmp) / "big"
-        big.mkdir()
-        shutil.copy(folder / "run.json", big / "run.json")
-        for name, frame in (("links", big_links), ("pages", big_pages), ("targets", read_table(folder, "targets"))):
-            (big / f"{name}.parquet").mkdir()
-            schema = pa.schema([(c, {"str": pa.string(), "int": pa.int64(), "bool": pa.bool_(),
-                                     "float": pa.float64()}[t]) for c, t in TABLES[name].items()])
-            pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False),
-                           big / f"{name}.parquet" / "part-00000.parquet")
-        run = measure(f"scrapy report ({len(big_links):,} link rows)",
-                      [sys.executable, "-m", "scrapy", "report", str(big)])
+        runs = Path(tmp) / "runs"
+        made = subprocess.run([sys.executable, str(HERE / "run.py"), "--make-big-runs", str(folder), str(rows),
+                               str(runs)], check=True, capture_output=True, text=True)
+        dropped = int(made.stdout.split()[-1])
+        big, old = runs / "big", runs / "old"
+        run = measure(f"scrapy report ({rows:,} link rows)",
+                      [sys.executable, "-m", "scrapy", "report", str(big), "-s", "LINKCRAWLER_COMPARE_WITH=none"])
         print(run.line())
+        shutil.copy(big / "issues.csv", old / "issues.csv")
+        run = measure("  the same, compared with a run before",
+                      [sys.executable, "-m", "scrapy", "report", str(big), "--compare", str(old)])
+        print(run.line())
+        changes = pd.read_csv(big / "changes.csv", keep_default_na=False, usecols=["change", "what"])
+        removed = int(((changes["change"] == "removed") & (changes["what"] == "link")).sum())
+        assert removed == dropped, f"{removed} removed links found, {dropped} removed"
 
 
 def main() -> None:
@@ -301,7 +331,12 @@ def main() -> None:
     parser.add_argument("--report-rows", type=int)
     parser.add_argument("--workers", type=int, help="a shared crawl of this many workers (needs redis-server)")
     parser.add_argument("--quick", action="store_true", help="200 pages and a 20,000-row report step")
+    parser.add_argument("--make-big-runs", nargs=3, help=argparse.SUPPRESS)  # FOLDER ROWS DEST, for report_step
     args = parser.parse_args()
+    if args.make_big_runs:
+        folder, rows, dest = args.make_big_runs
+        print(make_big_runs(Path(folder), int(rows), Path(dest)))
+        return
     if args.quick:
         time_ratio(200)
         report_step(20_000, pages=200)

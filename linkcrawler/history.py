@@ -56,17 +56,18 @@ def removed_links(old: Path, new: Path, kept_pages: set[str], rows: int = 200_00
     """Links (page, url) of run ``old`` on ``kept_pages`` that run ``new`` no longer has, once each. Both links
     tables are read a chunk at a time; the new run's links are held as sorted hashes."""
     new_keys = np.unique(np.concatenate([_link_keys(f) for f in read_frames(new, "links", ["page", "url"], rows)]))
+    kept_index = pd.Index(list(kept_pages), dtype="string")  # hashed once: isin(set) re-hashes the set each call
     gone, seen = [], set()
     for chunk in read_frames(old, "links", ["page", "url", "anchor"], rows):
-        chunk = chunk[chunk["page"].isin(kept_pages)]
         keys = _link_keys(chunk)
         at = np.searchsorted(new_keys, keys).clip(max=max(len(new_keys) - 1, 0))
         missing = new_keys[at] != keys if len(new_keys) else np.ones(len(keys), dtype=bool)
-        first = ~pd.Index(keys).duplicated() & ~np.isin(keys, np.fromiter(seen, np.uint64, len(seen)))
-        rows = chunk[missing & first]
-        seen.update(keys[missing & first].tolist())
-        if len(rows):
-            gone.append(rows)
+        chunk, keys = chunk[missing], keys[missing]  # few rows from here on
+        kept = (kept_index.get_indexer(chunk["page"]) >= 0) & ~pd.Index(keys).duplicated() & ~np.isin(
+            keys, np.fromiter(seen, np.uint64, len(seen)))
+        seen.update(keys[kept].tolist())
+        if kept.any():
+            gone.append(chunk[kept])
     return pd.concat(gone, ignore_index=True) if gone else pd.DataFrame(columns=["page", "url", "anchor"])
 
 
