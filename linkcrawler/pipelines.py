@@ -398,6 +398,7 @@ class StorePipeline:
                 self._replay_pages(chunk, keep)
                 pages += sum(keep)
                 self.pages.write(_kept_rows(chunk, PAGE_COLUMNS, keep))
+            self._page, self._seen = "", set()  # not what was counted before (another part, or the worker's crawl)
             for chunk in iter_chunks(part, "links"):
                 self._tick()
                 keep = [owner.get(p) == number for p in chunk["page"]]

@@ -8,6 +8,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -200,3 +201,36 @@ def test_a_merge_left_by_a_dead_worker_is_done_by_the_next_one(redis_url):
         if expected == "merge":  # and it beats while it merges
             assert server.pttl(crawl.key(f"heartbeat:{crawl.worker}")) > 0
         crawl.wipe()
+
+
+def test_merge_counts_each_linking_page_once_whatever_the_merger_counted_last(tmp_path):
+    # found in CI: a worker that stored one page, P, then merged, counted P's links in the merge against what it
+    # had noted of P during its crawl (URL numbers of before the merge): a page linking to / went uncounted
+    import csv
+
+    from linkcrawler.config import Config
+    from linkcrawler.pipelines import StorePipeline
+    from linkcrawler.targets import PageAnswer
+
+    def part(name, pages, links):
+        folder = tmp_path / "workers" / name
+        folder.mkdir(parents=True)
+        (folder / "worker.json").write_text(f'{{"worker": "{name}", "finish_reason": "finished"}}')
+        for table, rows in (("pages", [("url", "status")] + [(p, "200") for p in pages]),
+                            ("links", [("page", "url", "kind", "follow")] + [(*link, "internal", "True")
+                                                                            for link in links])):
+            with open(folder / f"{table}.csv", "w", newline="") as out:
+                csv.writer(out).writerows(rows)
+
+    home, p, q = "http://s/", "http://s/p", "http://s/q"
+    part("a-merger", [p], [(p, home)])
+    part("b-other", [home, q], [(home, p), (q, home)])
+    store = StorePipeline(SimpleNamespace(spider=None), Config())
+    store.folder = tmp_path
+    store._note_page(p, PageAnswer(200, "", "", 1.0))  # what the merging worker counted while crawling
+    store._note_link(p, home, "internal", False, True)
+    store._merge()
+    for writer in (store.pages, store.links, store.targets):
+        writer.close()
+    assert store.unique_inlinks[store.ids[home]] == 2
+    assert store.unique_inlinks[store.ids[p]] == 1
