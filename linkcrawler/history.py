@@ -54,8 +54,8 @@ def _link_keys(frame: pd.DataFrame) -> np.ndarray:
 
 def removed_links(old: Path, new: Path, kept_pages: set[str], rows: int = 200_000) -> pd.DataFrame:
     """Links (page, url) of run ``old`` on ``kept_pages`` that run ``new`` no longer has, once each. Both links
-    tables are read a chunk at a time; the new run's links are held as sorted 64-bit hashes (a collision, odds
-    about 1e-4 at 100M links, would hide one removed link)."""
+    tables are read a chunk at a time; the new run's links are held as sorted 64-bit hashes (a removed link whose
+    hash equals one of 100M new links, odds 1e8 / 2**64 ≈ 5e-12, would go unreported)."""
     new_keys = np.unique(np.concatenate([_link_keys(f) for f in read_frames(new, "links", ["page", "url"], rows)]))
     kept_index = pd.Index(list(kept_pages), dtype="string")  # hashed once: isin(set) re-hashes the set each call
     gone, seen = [], set()
