@@ -29,6 +29,10 @@ DEFAULTS: dict[str, Any] = {
     "LINKCRAWLER_FOLLOW_NOFOLLOW": True,
     # anchors longer than this are cut and end with "…"
     "LINKCRAWLER_MAX_ANCHOR_CHARS": 500,
+    # links recorded per page at most; further links are counted (outlinks, links_over_limit), not recorded
+    "LINKCRAWLER_MAX_LINKS_PER_PAGE": 10_000,
+    # a link on at least this many pages in the same place is the theme's (template), not the page's own text
+    "LINKCRAWLER_TEMPLATE_MIN_PAGES": 5,
     # position rules of your theme, tried before the built-in ones: {"css selector or class/id word": "position"}
     "LINKCRAWLER_POSITION_RULES": {},
     # affiliate rules added to the built-in ones
@@ -50,7 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "LINKCRAWLER_MAX_LINKS": 100,  # more links than this on a page is "too many links"
     "LINKCRAWLER_MAX_EXTERNAL_LINKS": 50,  # more external + affiliate links than this is "too many external links"
     "LINKCRAWLER_MAX_LINK_DENSITY": 0.10,  # share of the content's words inside links
-    "LINKCRAWLER_MIN_CONTENT_WORDS": 50,  # pages with fewer content words are not judged on density/content links
+    "LINKCRAWLER_MIN_CONTENT_WORDS": 50,  # fewer words of main text: a thin page, not judged on density/links
     "LINKCRAWLER_MAX_CLICK_DEPTH": 3,  # pages deeper than this many clicks are flagged
     # link rows on the Links sheet (0 = every row); past it, the links to act on first. links.csv has them all
     "LINKCRAWLER_LINKS_SHEET_ROWS": 50_000,
@@ -118,6 +122,8 @@ class Config:
     max_depth: int = DEFAULTS["LINKCRAWLER_MAX_DEPTH"]
     follow_nofollow: bool = DEFAULTS["LINKCRAWLER_FOLLOW_NOFOLLOW"]
     max_anchor_chars: int = DEFAULTS["LINKCRAWLER_MAX_ANCHOR_CHARS"]
+    max_links_per_page: int = DEFAULTS["LINKCRAWLER_MAX_LINKS_PER_PAGE"]
+    template_min_pages: int = DEFAULTS["LINKCRAWLER_TEMPLATE_MIN_PAGES"]
     position_rules: dict[str, str] = field(default_factory=dict)
     affiliate_domains: tuple[str, ...] = ()
     affiliate_params: tuple[str, ...] = ()

@@ -1,8 +1,10 @@
-"""HTML → page facts and one :class:`~linkcrawler.items.Link` per ``<a href>``/``<area href>``, in one pass.
+"""HTML → page facts and one :class:`~linkcrawler.items.Link` per ``<a href>``/``<area href>``.
 
-The tree is walked once in document order; each element's region (see :mod:`linkcrawler.position`) is merged
-into a context that its descendants inherit, so a link's position, its XPath and the page's content word
-count come out of the same walk.
+The tree is walked once in document order. The walk gives each link its position (see
+:mod:`linkcrawler.position`: each element's region is merged into a state its descendants inherit) and its
+XPath, and it records the page as flat arrays (:class:`Doc`: elements with their parent and extent, text pieces
+with the element they belong to) that :mod:`linkcrawler.maintext` reads to find the main text and decide which
+links are editorial. Work per page is linear in its size.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from functools import lru_cache
 from urllib.parse import SplitResult, urldefrag, urljoin, urlsplit
 
 from lxml import etree
-from parsel import Selector
 from w3lib.url import safe_url_string
 
+from linkcrawler import maintext
 from linkcrawler.classify import Classifier
 from linkcrawler.items import Link
-from linkcrawler.position import NO_RULES, NONE, UserRules, best, own_region
+from linkcrawler.position import NO_RULES, START, UserRules, merge, position_of, signal
 
 # C0 controls and DEL become spaces in text (Excel and most readers reject them); whitespace is then folded
 _CONTROL_TO_SPACE = {c: " " for c in [*range(32), 127]}
@@ -28,15 +30,23 @@ _URL_DROP = {9: None, 10: None, 13: None}
 _C0_AND_SPACE = "".join(map(chr, range(33)))
 _CONTROL_DROP = dict.fromkeys([*range(32), 127])
 _BAD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_NO_TEXT = {"script", "style", "template", "noscript", "title", "head"}
+# elements whose text is not page text
+_NO_TEXT = frozenset({"script", "style", "template", "noscript", "title", "head", "svg", "math", "select",
+                      "option", "textarea", "iframe", "object", "canvas", "button"})
+_SECTIONING = frozenset({"article", "aside", "nav", "section"})
 _NOFOLLOW_RELS = {"nofollow", "sponsored", "ugc"}
 _REL_SPLIT = re.compile(r"[\s,]+")
 _REFRESH = re.compile(r"^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(['\"]?)(?P<url>[^'\"]*)\1", re.IGNORECASE)
 _MARKER = "…"
 _VALUED_DIRECTIVES = {"unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"}
-
+CONTEXT_WORDS = 6  # words kept on each side of a link (text_before / text_after)
+CONTEXT_CHARS = 80
 
 _END_TAGS = re.compile(r"</\s*(?:html|body)\s*>", re.IGNORECASE)
+
+
+class TooDeep(Exception):
+    """The document nests deeper than the parser reads (libxml2 stops at 2,048 levels)."""
 
 
 def parse_html(text: str) -> etree._Element:
@@ -44,13 +54,37 @@ def parse_html(text: str) -> etree._Element:
 
     libxml2 drops everything after ``</html>``, where browsers keep it in the body (templates and plugins
     that print after the closing tag are common), so stray ``</html>``/``</body>`` end tags are removed first.
+    Comments and processing instructions are dropped while parsing (the text around them joins up).
     """
     end = text.rfind("</html")
     if end == -1:
         end = text.lower().rfind("</html")
     if end != -1 and text[end:].partition(">")[2].strip():
         text = _END_TAGS.sub("", text)
-    return Selector(text=text or " ").root
+    return _parse(text)[0]
+
+
+def _parse(text: str) -> tuple[etree._Element, bool]:
+    """``(root, too_deep)``: the parsed document, and whether the parser stopped at its nesting limit."""
+    parser = etree.HTMLParser(encoding="utf-8", huge_tree=True, remove_comments=True, remove_pis=True)
+    body = text.replace("\x00", "").encode("utf-8", "surrogatepass")
+    root = etree.fromstring(body, parser=parser) if body.strip() else None
+    if root is None:
+        root = etree.fromstring(b"<html></html>", parser=parser)
+    too_deep = any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
+    return root, too_deep
+
+
+def parse_page(text: str) -> tuple[etree._Element, str]:
+    """``(root, error)`` for a page's text: the error is ``nesting too deep`` when links below libxml2's nesting
+    limit are lost."""
+    end = text.rfind("</html")
+    if end == -1:
+        end = text.lower().rfind("</html")
+    if end != -1 and text[end:].partition(">")[2].strip():
+        text = _END_TAGS.sub("", text)
+    root, too_deep = _parse(text)
+    return root, "nesting too deep" if too_deep else ""
 
 
 def clean_text(text: str) -> str:
@@ -104,8 +138,8 @@ def _normalize(joined: str) -> tuple[str, str, SplitResult | None, str]:
     return url, fragment, urlsplit(url), ""
 
 
-def resolve(base: str, href: str) -> tuple[str, str, SplitResult | None, str]:
-    """Resolve ``href`` against ``base``: ``(url, fragment, parts, error)``; parts is None when invalid."""
+@lru_cache(maxsize=8_192)
+def _resolve(base: str, href: str) -> tuple[str, str, SplitResult | None, str]:
     try:
         scheme, colon, rest = href.partition(":")
         if not colon or scheme.lower() not in ("http", "https"):
@@ -117,6 +151,22 @@ def resolve(base: str, href: str) -> tuple[str, str, SplitResult | None, str]:
         return "", "", None, f"invalid URL: {exc}"
 
 
+def _base_key(base: str, href: str) -> str:
+    """The part of ``base`` that resolving ``href`` depends on: nothing for an absolute URL, the origin for a
+    root-relative one, the whole base otherwise (so that the cache of resolutions serves every page)."""
+    if href.startswith(("http://", "https://")):
+        return ""
+    if href.startswith("/") and not href.startswith("//"):
+        scheme, _, rest = base.partition("://")
+        return f"{scheme}://{rest.partition('/')[0]}/"
+    return base
+
+
+def resolve(base: str, href: str) -> tuple[str, str, SplitResult | None, str]:
+    """Resolve ``href`` against ``base``: ``(url, fragment, parts, error)``; parts is None when invalid."""
+    return _resolve(_base_key(base, href), href)
+
+
 @dataclass
 class Extracted:
     title: str = ""
@@ -125,9 +175,10 @@ class Extracted:
     refresh: str = ""  # absolute target of <meta http-equiv=refresh>
     noindex: bool = False
     nofollow: bool = False
-    words: int = 0
-    content_link_words: int = 0
+    words: int = 0  # words of the main text
+    editorial_link_words: int = 0  # of those, words inside links
     links: list[Link] = field(default_factory=list)
+    links_over: int = 0  # links past the limit: counted, not recorded
 
 
 def _attr(root: etree._Element, xpath: str) -> str:
@@ -161,6 +212,134 @@ def head_facts(root: etree._Element, page_url: str) -> tuple[str, str, str, str,
     return base, title, canonical, meta_robots, refresh
 
 
+@dataclass
+class Doc:
+    """A page as flat arrays, in document order (element numbers are preorder: an element's descendants are
+    the numbers after it up to ``last``).
+
+    Text pieces are the visible text nodes (text and tails, not inside script/style/…), each with the
+    innermost element it belongs to; ``start``/``end`` give each element's range of pieces.
+    """
+
+    tag: list[str] = field(default_factory=list)
+    parent: list[int] = field(default_factory=list)
+    last: list[int] = field(default_factory=list)  # last descendant's number
+    start: list[int] = field(default_factory=list)  # first piece
+    end: list[int] = field(default_factory=list)  # one past the last piece
+    hint: list[int] = field(default_factory=list)  # maintext hint of the element's own words
+    region: list[str] = field(default_factory=list)  # position of the element
+    text: list[str] = field(default_factory=list)  # pieces
+    words: list[int] = field(default_factory=list)  # words per piece
+    owner: list[int] = field(default_factory=list)  # innermost element of each piece
+    in_link: list[bool] = field(default_factory=list)  # the piece is link text
+    links: list[int] = field(default_factory=list)  # element number of each link
+    images: dict[int, list[str]] = field(default_factory=dict)  # link number → alt texts of its images
+
+
+_FACTS: dict[tuple, tuple] = {}
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def _facts(tag: str, cls: str, ident: str, role: str, aria: str, itemtype: str, scoped: bool) -> tuple:
+    """``(position signal, maintext hint)`` of an element's tag and attributes; cached, as themes repeat. Digits
+    say nothing about a region (``post-1234``, ``menu-item-45``), so they are left out of the key."""
+    key = (tag, cls.translate(_NO_DIGITS), ident.translate(_NO_DIGITS), role, aria, itemtype, scoped)
+    facts = _FACTS.get(key)
+    if facts is None:
+        if len(_FACTS) > 50_000:  # bounded: a theme has a few hundred distinct elements
+            _FACTS.clear()
+        facts = _FACTS[key] = (signal(*key), maintext.own_hint(*key[:4]))
+    return facts
+
+
+def walk(root: etree._Element, rules: UserRules = NO_RULES,
+         ) -> tuple[Doc, list[tuple[etree._Element, str, str]]]:
+    """Walk the tree once: the :class:`Doc`, and per link ``(element, position, link_path)``."""
+    doc = Doc()
+    tag_of, parent_of, last_of, start_of, end_of = doc.tag, doc.parent, doc.last, doc.start, doc.end
+    hint_of, region_of = doc.hint, doc.region
+    texts, words_of, owner_of, in_link_of = doc.text, doc.words, doc.owner, doc.in_link
+    link_numbers, images = doc.links, doc.images
+    found: list[tuple[etree._Element, str, str]] = []
+    user_hits = rules.matches(root) if rules.selectors else {}
+    check_user = bool(rules.words or user_hits)
+
+    # one frame per open element: [number, tag, index among same-tag siblings, id, state, user label,
+    # per-tag child counters, link number or -1, no text, scoped (inside article/aside/nav/section)]
+    stack: list[list] = []
+    top = [-1, "", 1, None, START, None, {}, -1, False, False]  # above the root
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag
+        if event == "end":
+            if tag.__class__ is not str:
+                continue
+            frame = stack.pop()
+            number = frame[0]
+            last_of[number] = len(tag_of) - 1
+            end_of[number] = len(texts)
+            tail = el.tail
+            if tail and stack:
+                parent = stack[-1]
+                if not parent[8] and not tail.isspace():
+                    texts.append(tail)
+                    words_of.append(len(tail.split()))
+                    owner_of.append(parent[0])
+                    in_link_of.append(parent[7] >= 0)
+            continue
+        parent = stack[-1] if stack else top
+        if tag.__class__ is not str:  # an entity reference the parser kept: its tail is text of the parent
+            tail = el.tail
+            if tail and stack and not parent[8] and not tail.isspace():
+                texts.append(tail)
+                words_of.append(len(tail.split()))
+                owner_of.append(parent[0])
+                in_link_of.append(parent[7] >= 0)
+            continue
+        number = len(tag_of)
+        counters = parent[6]
+        index = counters[tag] = counters.get(tag, 0) + 1
+        scoped = parent[9]
+        attrib = el.attrib
+        if attrib:
+            get = attrib.get
+            ident = get("id")
+            sig, hint = _facts(tag, get("class") or "", ident or "", get("role") or "", get("aria-label") or "",
+                               get("itemtype") or "", scoped)
+        else:
+            ident = None
+            sig, hint = _facts(tag, "", "", "", "", "", scoped)
+        state = merge(parent[4], sig) if sig is not None else parent[4]
+        user = parent[5]
+        if check_user:
+            user = user_hits.get(el) or rules.word(el) or user
+        no_text = parent[8] or tag in _NO_TEXT
+        link = parent[7]
+        tag_of.append(tag)
+        parent_of.append(parent[0])
+        last_of.append(number)
+        start_of.append(len(texts))
+        end_of.append(len(texts))
+        hint_of.append(hint)
+        position = user or position_of(state)
+        region_of.append(position)
+        is_link = (tag == "a" or tag == "area") and attrib and "href" in attrib
+        if is_link:
+            link = len(link_numbers)
+            link_numbers.append(number)
+        elif tag == "img" and link >= 0:
+            images.setdefault(link, []).append(el.get("alt") or "")
+        stack.append([number, tag, index, ident, state, user, {}, link, no_text, scoped or tag in _SECTIONING])
+        if is_link:
+            found.append((el, position, link_path(stack)))
+        text = el.text
+        if text and not no_text and not text.isspace():
+            texts.append(text)
+            words_of.append(len(text.split()))
+            owner_of.append(number)
+            in_link_of.append(link >= 0)
+    return doc, found
+
+
 def extract(
     root: etree._Element,
     page_url: str,
@@ -170,11 +349,13 @@ def extract(
     rules: UserRules = NO_RULES,
     robots_allowed: Callable[[str], bool] | None = None,
     max_anchor_chars: int = 500,
+    max_links: int = 0,
 ) -> Extracted:
     """Page facts and every link of the parsed document ``root`` fetched from ``page_url``.
 
     ``header_directives`` are X-Robots-Tag values; ``robots_allowed(url)`` says whether robots.txt lets an
-    internal URL be fetched (links it refuses are kept, with ``robots_blocked`` set).
+    internal URL be fetched (links it refuses are kept, with ``robots_blocked`` set). Past ``max_links`` links
+    (0: no limit) further links are counted in ``links_over``, not recorded.
     """
     base, title, canonical, meta_robots, refresh = head_facts(root, page_url)
     directives = robots_directives([meta_robots, *header_directives])
@@ -187,64 +368,18 @@ def extract(
         noindex="noindex" in directives,
         nofollow=page_nofollow,
     )
-    user_hits = rules.matches(root) if rules.selectors else {}
-    # iterwalk skips comments and processing instructions, so their tails are counted with their parent
-    comment_tails: dict[etree._Element, str] = {}
-    for node in root.iter(etree.Comment, etree.ProcessingInstruction):
-        parent_el = node.getparent()
-        if node.tail and parent_el is not None:
-            comment_tails[parent_el] = comment_tails.get(parent_el, "") + " " + node.tail
-    links = out.links
-    words = link_words = 0
-
-    # one frame per open element: [tag, index among same-tag siblings, id, label, in_content, user label,
-    # per-tag child counters, inside a link, inside script/style/…, its text counts as content words]
-    stack: list[list] = []
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        if event == "end":
-            stack.pop()
-            if el.tail and stack and stack[-1][9]:  # the tail is text of the parent
-                n = len(el.tail.split())
-                words += n
-                if stack[-1][7]:
-                    link_words += n
-            continue
-
-        tag = el.tag.lower()
-        if stack:
-            parent = stack[-1]
-            counters = parent[6]
-            index = counters[tag] = counters.get(tag, 0) + 1
-            label, in_content, user, in_link, no_text = parent[3], parent[4], parent[5], parent[7], parent[8]
-        else:
-            index, label, in_content, user, in_link, no_text = 1, None, False, None, False, False
-        own = own_region(el, tag)
-        if own is not NONE:
-            if own.label is not None and not (own.scoped and in_content):
-                label = best(label, own.label)
-            in_content = in_content or own.content
-        if rules.words or user_hits:
-            user = user_hits.get(el) or rules.word(el) or user
-        is_link = tag in ("a", "area") and el.get("href") is not None
-        position = user or label or "content"
-        no_text = no_text or tag in _NO_TEXT
-        frame = [tag, index, el.get("id"), label, in_content, user, {}, in_link or is_link, no_text,
-                 not no_text and position == "content"]
-        stack.append(frame)
-        text = el.text
-        if comment_tails and el in comment_tails:
-            text = (text or "") + comment_tails[el]
-        if text and frame[9]:
-            n = len(text.split())
-            words += n
-            if frame[7]:
-                link_words += n
-        if is_link:
-            links.append(
-                _link(el, tag, stack, page_url, base, position, len(links) + 1, classifier, page_nofollow,
-                      robots_allowed, max_anchor_chars)
-            )
-    out.words, out.content_link_words = words, link_words
+    doc, found = walk(root, rules)
+    main = maintext.analyse(doc)
+    out.words, out.editorial_link_words = main.words, main.link_words
+    kept = found[:max_links] if max_links else found
+    out.links_over = len(found) - len(kept)
+    text, start, end = doc.text, doc.start, doc.end
+    for i, (el, position, path) in enumerate(kept):
+        number = doc.links[i]
+        anchor = clean_text("".join(text[start[number]:end[number]]))
+        before, after = main.context(number)
+        out.links.append(_link(el, position, path, anchor, doc.images.get(i), before, after, main.editorial[i],
+                               page_url, base, i + 1, classifier, page_nofollow, robots_allowed, max_anchor_chars))
     return out
 
 
@@ -252,27 +387,32 @@ def link_path(stack: list[list]) -> str:
     """XPath of the innermost element of ``stack``, starting from the nearest ancestor with an id."""
     steps = []
     for frame in reversed(stack):
-        ident = frame[2]
-        if ident and '"' not in ident and ident.strip() == ident and ident:
+        ident = frame[3]
+        if ident and '"' not in ident and ident.strip() == ident:
             steps.append(f'//*[@id="{ident}"]')
             break
-        steps.append(f"/{frame[0]}[{frame[1]}]" if frame[0] not in ("html", "body") else f"/{frame[0]}")
+        steps.append(f"/{frame[1]}[{frame[2]}]" if frame[1] not in ("html", "body") else f"/{frame[1]}")
     return "".join(reversed(steps))
 
 
 def _link(
     el: etree._Element,
-    tag: str,
-    stack: list[list],
+    position: str,
+    path: str,
+    text: str,
+    alts: list[str] | None,
+    before: str,
+    after: str,
+    editorial: bool,
     page_url: str,
     base: str,
-    position: str,
     index: int,
     classifier: Classifier,
     page_nofollow: bool,
     robots_allowed: Callable[[str], bool] | None,
     max_anchor_chars: int,
 ) -> Link:
+    tag = el.tag.lower()
     raw = el.get("href") or ""
     href = raw.strip(_C0_AND_SPACE).translate(_URL_DROP)
     errors = []
@@ -291,13 +431,11 @@ def _link(
     follow = not page_nofollow and _NOFOLLOW_RELS.isdisjoint(rel_tokens)
 
     image = False
+    source = "text"
     if tag == "a":
-        text = clean_text("".join(el.itertext()))
-        source = "text"
-        imgs = el.findall(".//img")
-        image = bool(imgs)
+        image = alts is not None
         if not text and image:
-            text, source = clean_text(" ".join(i.get("alt") or "" for i in imgs)), "alt"
+            text, source = clean_text(" ".join(alts)), "alt"
     else:
         text, source = clean_text(el.get("alt") or ""), "alt"
     if not text:
@@ -329,7 +467,10 @@ def _link(
         anchor_source=source,
         image=image,
         position=position,
-        link_path=link_path(stack),
+        editorial=editorial,
+        text_before=before,
+        text_after=after,
+        link_path=path,
         robots_blocked=blocked,
         error="; ".join(errors),
     )

@@ -23,11 +23,16 @@ class Link:
     anchor: str
     anchor_source: str  # text | alt | title | aria-label | none
     image: bool  # the link wraps an <img>
+    text_before: str  # the words just before the link in its block (for a text fragment to find it)
+    text_after: str  # the words just after it
     position: str  # header | navigation | breadcrumb | content | sidebar | comments | footer
+    editorial: bool  # part of the page's own main text
     link_path: str  # XPath of the element
     robots_blocked: bool  # internal URL disallowed by robots.txt: recorded, not fetched
     error: str
-    # the target's answer, filled in when the crawl ends (see the targets table)
+    # filled in when the crawl ends: the same link in the same place on other pages, and the target's answer
+    template: bool = False  # repeated across pages by the site's theme (see linkcrawler.template)
+    sitewide_pages: int | None = None  # pages with the same link in the same place
     status: int | None = None
     final_url: str = ""
     final_status: int | None = None
@@ -50,8 +55,8 @@ class Page:
     x_robots_tag: str = ""
     noindex: bool = False
     nofollow: bool = False
-    words: int | None = None  # words in the content area
-    content_link_words: int | None = None  # of those, words inside links
+    words: int | None = None  # words of the main text (the page's own text)
+    editorial_link_words: int | None = None  # of those, words inside links
     outlinks: int = 0
     internal_outlinks: int = 0
     external_outlinks: int = 0
@@ -64,6 +69,10 @@ class Page:
     sidebar_links: int = 0
     comments_links: int = 0
     footer_links: int = 0
+    editorial_links: int = 0  # links in the main text
+    internal_editorial_links: int = 0  # of those, internal links
+    template_links: int | None = None  # links the site's theme repeats across pages, filled in when the crawl ends
+    links_over_limit: int = 0  # links past LINKCRAWLER_MAX_LINKS_PER_PAGE: counted, not recorded
     response_ms: float | None = None
     redirect_target: str = ""
     error: str = ""

@@ -8,6 +8,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 from array import array
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -28,6 +29,7 @@ from linkcrawler.items import LINK_COLUMNS, PAGE_COLUMNS, PageItem
 from linkcrawler.runfolder import new_run_folder, prune, read_meta, write_meta
 from linkcrawler.tables import TableWriter, iter_chunks, rewrite_table, table_path
 from linkcrawler.targets import TARGET_COLUMNS, PageAnswer, Target, resolve_internal, restore_target
+from linkcrawler.template import PageCounts, decide, link_key, place_key
 
 logger = logging.getLogger(__name__)
 
@@ -282,9 +284,13 @@ class StorePipeline:
             writer.close()
         fmt = self.config.format
         self.depth = self._depths()
+        with tempfile.TemporaryFile(dir=self.folder) as keys:
+            self._count_repeats(keys)
+            keys.seek(0)
+            self._keys = keys
+            rewrite_table(self.folder, "links", fmt, self._fill_links)
         rewrite_table(self.folder, "pages", fmt, self._fill_pages)
         rewrite_table(self.folder, "targets", fmt, self._fill_inlinks)
-        rewrite_table(self.folder, "links", fmt, self._fill_link_targets)
         self.meta.update(pages=self.pages.rows, links=self.links.rows, targets=self.targets.rows)
         write_meta(self.folder, self.meta)
 
@@ -296,11 +302,80 @@ class StorePipeline:
             "unique_inlinks": [0 if i is None else self.unique_inlinks[i] for i in ids],
         }
 
+    def _count_repeats(self, keys: Any) -> None:
+        """Count the pages per link key and per place (:mod:`linkcrawler.template`) over the links table, and
+        write each row's two keys to ``keys`` in row order, for :meth:`_fill_links`."""
+        import numpy as np
+
+        links, places = PageCounts(folder=self.folder), PageCounts(folder=self.folder)
+        page, page_links, page_places, pages = None, [], [], 0
+        for chunk in iter_chunks(self.folder, "links"):
+            self._tick()
+            pairs = np.zeros((len(chunk["page"]), 2), dtype=np.uint64)
+            rows = zip(chunk["page"], chunk["url"], chunk["anchor"], chunk["position"], chunk["link_path"],
+                       chunk["text_before"], chunk["text_after"], chunk["editorial"], strict=True)
+            for i, (on, url, anchor, position, path, before, after, editorial) in enumerate(rows):
+                if on != page:
+                    links.add(page_links)
+                    places.add(page_places)
+                    page, page_links, page_places, pages = on, [], [], pages + 1
+                key = link_key(on, url or "", anchor or "", position or "", path or "", before or "", after or "")
+                where = place_key(position or "", path or "")
+                pairs[i] = key, where
+                page_links.append(key)
+                if editorial not in (True, "True"):
+                    page_places.append(where)
+            pairs.tofile(keys)
+        links.add(page_links)
+        places.add(page_places)
+        self.key_pages, self.place_pages, self.linking_pages = links.finish(), places.finish(), pages
+        self.template_links = array("I", bytes(4 * len(self.urls)))
+        self.lost_editorial = array("I", bytes(4 * len(self.urls)))  # editorial links that turned out template
+        self.lost_internal = array("I", bytes(4 * len(self.urls)))
+        self.lost_words = array("I", bytes(4 * len(self.urls)))
+
     def _fill_pages(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
         sitemap = self.crawler.spider.sitemap_urls
-        depth = [-1 if i is None else int(self.depth[i]) for i in map(self.ids.get, chunk["url"])]
-        return {**self._fill_inlinks(chunk), "in_sitemap": [u in sitemap for u in chunk["url"]],
-                "depth": [d if d >= 0 else None for d in depth]}
+        ids = [self.ids.get(u) for u in chunk["url"]]
+        depth = [-1 if i is None else int(self.depth[i]) for i in ids]
+        filled = {**self._fill_inlinks(chunk), "in_sitemap": [u in sitemap for u in chunk["url"]],
+                  "depth": [d if d >= 0 else None for d in depth], "template_links": []}
+        for column in ("editorial_links", "internal_editorial_links", "editorial_link_words"):
+            filled[column] = list(chunk[column])
+        for row, i in enumerate(ids):
+            parsed = chunk["words"][row] not in ("", None)
+            filled["template_links"].append((self.template_links[i] if i is not None else 0) if parsed else None)
+            if parsed and i is not None and self.lost_editorial[i]:
+                for column, lost in (("editorial_links", self.lost_editorial), ("internal_editorial_links",
+                                     self.lost_internal), ("editorial_link_words", self.lost_words)):
+                    filled[column][row] = int(filled[column][row] or 0) - lost[i]
+        return filled
+
+    def _fill_links(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        """Each link's target answer (an internal link whose chain ends at an affiliate URL becomes affiliate),
+        and whether the site's theme repeats it (template, sitewide_pages, editorial)."""
+        import numpy as np
+
+        filled = self._fill_link_targets(chunk)
+        pairs = np.fromfile(self._keys, dtype=np.uint64, count=2 * len(chunk["page"])).reshape(-1, 2).tolist()
+        template, editorial, sitewide = [], [], []
+        min_pages, linking = self.config.template_min_pages, self.linking_pages
+        for row, (key, where) in enumerate(pairs):
+            was = chunk["editorial"][row] in (True, "True")
+            pages = self.key_pages.get(key, 1)
+            is_template, now = decide(was, pages, self.place_pages.get(where, 1), min_pages, linking)
+            template.append(is_template)
+            editorial.append(now)
+            sitewide.append(pages)
+            if is_template or (was and not now):
+                page = self.ids.get(chunk["page"][row])
+                if page is not None:
+                    self.template_links[page] += is_template
+                    if was and not now:
+                        self.lost_editorial[page] += 1
+                        self.lost_internal[page] += filled["kind"][row] == "internal"
+                        self.lost_words[page] += len((chunk["anchor"][row] or "").split())
+        return {**filled, "template": template, "editorial": editorial, "sitewide_pages": sitewide}
 
     def _fill_link_targets(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
         """Each link's target answer; an internal link whose chain ends at an affiliate URL becomes affiliate."""

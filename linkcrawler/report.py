@@ -31,8 +31,10 @@ ISSUES: dict[str, tuple[str, str]] = {
         "error", 'an affiliate link with neither rel="sponsored" nor nofollow'),
     "too many links": ("warning", "more links on the page than LINKCRAWLER_MAX_LINKS"),
     "too many external links": ("warning", "more external and affiliate links than LINKCRAWLER_MAX_EXTERNAL_LINKS"),
-    "high link density": ("warning", "more of the content's words inside links than LINKCRAWLER_MAX_LINK_DENSITY"),
-    "no internal link in content": ("warning", "the content area links to no other page of the site"),
+    "high link density": ("warning",
+                          "more of the article text's words inside links than LINKCRAWLER_MAX_LINK_DENSITY"),
+    "no internal link in the article text": ("warning", "the article text links to no other page of the site"),
+    "thin page": ("warning", "fewer words of article text than LINKCRAWLER_MIN_CONTENT_WORDS"),
     "dead end": ("warning", "an HTML page with no links at all"),
     "orphan page": ("warning", "no other crawled page links here: listed in a sitemap, or reached only by redirect"),
     "sitemap URL broken": ("error", "a URL listed in the sitemaps answers 4xx/5xx or not at all"),
@@ -55,9 +57,9 @@ ISSUE_COLUMNS = ["severity", "issue", "page", "url", "anchor", "position", "deta
 LINK_SHEET_COLUMNS = ["page", "url", "kind", "anchor", "position", "rel", "follow", "status", "result", "final_url",
                       "link_path"]
 PAGE_SHEET_COLUMNS = ["url", "status", "depth", "title", "words", "outlinks", "internal_outlinks",
-                      "external_outlinks", "affiliate_outlinks", "nofollow_outlinks", "content_links",
-                      "internal_content_links", "unique_inlinks", "inlinks", "links_per_100_words", "in_sitemap",
-                      "flags", "redirect_target", "error"]
+                      "external_outlinks", "affiliate_outlinks", "nofollow_outlinks", "editorial_links",
+                      "internal_editorial_links", "template_links", "unique_inlinks", "inlinks",
+                      "links_per_100_words", "in_sitemap", "flags", "redirect_target", "error"]
 WEB_KINDS = ("internal", "external", "affiliate")
 # the links table's columns the report reads (the others stay in the table): memory grows with link rows
 REPORT_LINK_COLUMNS = list(dict.fromkeys([*LINK_SHEET_COLUMNS, "href", "affiliate_rule", "anchor_source", "error"]))
@@ -155,21 +157,16 @@ def link_issues(links: pd.DataFrame, targets: pd.DataFrame, config: Config) -> l
     return found
 
 
-def internal_content_links(links: pd.DataFrame) -> pd.Series:
-    """page → how many of its links are internal links in the content area."""
-    return links[(links["kind"] == "internal") & (links["position"] == "content")].groupby("page").size()
-
-
-def page_flags(pages: pd.DataFrame, content_internal: pd.Series, config: Config,
-               ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """The Pages sheet with each page's flags in words, and one issue row per flagged page;
-    ``content_internal`` is :func:`internal_content_links` of the page's links."""
+def page_flags(pages: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """The Pages sheet with each page's flags in words, and one issue row per flagged page. Words, density and
+    content links are those of the article text (the page's main text and its editorial links)."""
     pages = pages.copy()
-    html = pages["content_type"].fillna("").str.contains("html", case=False) & pages["status"].between(200, 299)
-    pages["internal_content_links"] = pages["url"].map(content_internal).fillna(0).astype("Int64")
+    redirect = pages["redirect_target"].fillna("") != ""
+    html = (pages["content_type"].fillna("").str.contains("html", case=False) & pages["status"].between(200, 299)
+            & ~redirect)
     words = pages["words"].astype("Float64")
-    pages["links_per_100_words"] = (pages["content_links"] / words * 100).round(1).where(words > 0)
-    density = pages["content_link_words"] / words
+    pages["links_per_100_words"] = (pages["editorial_links"] / words * 100).round(1).where(words > 0)
+    density = pages["editorial_link_words"] / words
     redirected_to = set(pages["redirect_target"].dropna())
     in_sitemap = pages["in_sitemap"].fillna(False).astype(bool) if "in_sitemap" in pages else pd.Series(
         False, index=pages.index)
@@ -183,8 +180,10 @@ def page_flags(pages: pd.DataFrame, content_internal: pd.Series, config: Config,
         ("high link density", html & enough_words & (density > config.max_link_density),
          (density * 100).round(0).astype("Int64").astype("string") + f"% of words in links (limit "
          f"{config.max_link_density:.0%})"),
-        ("no internal link in content", html & enough_words & (pages["internal_content_links"] == 0),
+        ("no internal link in the article text", html & enough_words & (pages["internal_editorial_links"] == 0),
          pages["words"].astype("string") + " words, no internal link"),
+        ("thin page", html & ~enough_words & pages["words"].notna(),
+         pages["words"].astype("string") + f" words of article text (at least {config.min_content_words})"),
         ("dead end", html & (pages["outlinks"] == 0), "no links"),
         ("orphan page", html & (pages["depth"].fillna(1) > 0) & (pages["unique_inlinks"] == 0)
          & ~pages["url"].isin(redirected_to),
@@ -315,13 +314,11 @@ def build_report(folder: Path | str, config: Config | None = None, chunk_rows: i
     targets = read_table(folder, "targets")
 
     found: list[pd.DataFrame] = []
-    content_internal: list[pd.Series] = []
     affiliate: list[pd.DataFrame] = []
     anchors, sheet = Anchors(), SheetLinks(config.links_sheet_rows)
     counts: dict[str, Any] = {"kind": Counter(), "position": Counter(), "follow": Counter(), "links": 0}
     for links in whole_pages(read_frames(folder, "links", REPORT_LINK_COLUMNS, rows=chunk_rows)):
         found += link_issues(links, targets, config)
-        content_internal.append(internal_content_links(links))
         aff = links[links["kind"] == "affiliate"]
         affiliate.append(aff[["page", "url", "anchor", "position", "rel", "affiliate_rule", "final_url",
                               "result"]].assign(qualified=qualified(aff["rel"])))
@@ -332,9 +329,7 @@ def build_report(folder: Path | str, config: Config | None = None, chunk_rows: i
             counts[column].update(links[column].value_counts().to_dict())
         counts["follow"].update({("follow" if k else "nofollow"): v
                                  for k, v in links["follow"].value_counts().to_dict().items()})
-    content = (pd.concat(content_internal).groupby(level=0).sum() if content_internal
-               else pd.Series(dtype="Int64"))
-    pages, page_found = page_flags(pages, content, config)
+    pages, page_found = page_flags(pages, config)
     found = page_found + found
     issues = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=ISSUE_COLUMNS)
     order = {s: i for i, s in enumerate(SEVERITIES)}

@@ -83,9 +83,9 @@ def test_page_facts(pages, site):
     assert home.outlinks == 34
     assert (home.internal_outlinks, home.external_outlinks, home.affiliate_outlinks) == (27, 1, 2)
     assert home.nofollow_outlinks == 2
-    assert (home.header_links, home.breadcrumb_links, home.content_links, home.sidebar_links, home.footer_links) == (
-        4, 1, 26, 1, 2)
-    assert home.words > 40 and 0 < home.content_link_words < home.words
+    assert (home.header_links, home.navigation_links, home.breadcrumb_links, home.content_links, home.sidebar_links,
+            home.footer_links) == (1, 3, 1, 26, 1, 2)  # the menu in the header is navigation
+    assert home.words > 40 and 0 < home.editorial_link_words < home.words
     assert home.response_ms >= 0
 
 
@@ -149,7 +149,7 @@ def test_link_rows_for_each_kind(links, outside):
 def test_anchors_and_positions_across_themes(links):
     expected = {
         ("/", "Fixture logo"): ("alt", "header", "/html/body/header[1]/a[1]"),
-        ("/", "Blog"): ("text", "header", "/html/body/header[1]/nav[1]/ul[1]/li[1]/a[1]"),
+        ("/", "Blog"): ("text", "navigation", "/html/body/header[1]/nav[1]/ul[1]/li[1]/a[1]"),
         ("/", "Home"): ("text", "breadcrumb", "/html/body/header[1]/nav[2]/a[1]"),
         ("/", "A photo"): ("alt", "content", "/html/body/main[1]/article[1]/a[1]"),
         ("/", "Accessible name"): ("aria-label", "content", "/html/body/main[1]/article[1]/a[2]"),
@@ -157,7 +157,7 @@ def test_anchors_and_positions_across_themes(links):
         ("/", "Sidebar menu link"): ("text", "sidebar", "/html/body/aside[1]/nav[1]/a[1]"),
         ("/", "Privacy"): ("text", "footer", "/html/body/footer[1]/nav[1]/a[1]"),
         ("/", "Map area"): ("alt", "footer", "/html/body/footer[1]/map[1]/area[1]"),
-        ("/wp.html", "ARIA"): ("text", "header", '//*[@id="primary-menu"]/li[1]/a[1]'),
+        ("/wp.html", "ARIA"): ("text", "navigation", '//*[@id="primary-menu"]/li[1]/a[1]'),
         ("/wp.html", "plain page"): ("text", "content", '//*[@id="main"]/div[1]/div[2]/p[1]/a[1]'),
         ("/wp.html", "Commenter"): ("text", "comments", '//*[@id="comments"]/ol[1]/li[1]/div[1]/a[1]'),
         ("/wp.html", "Widget link"): ("text", "sidebar", '//*[@id="secondary"]/div[1]/ul[1]/li[1]/a[1]'),

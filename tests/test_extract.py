@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from parsel import Selector
 
 from linkcrawler.classify import Classifier
-from linkcrawler.extract import clean_text, extract, robots_directives
+from linkcrawler.extract import clean_text, extract, parse_html, robots_directives
 from linkcrawler.position import UserRules
 
 PAGE = "http://127.0.0.1:8080/dir/page.html"
@@ -16,7 +15,7 @@ SITE = Classifier.for_site(PAGE)
 
 
 def links_of(html: str, **kwargs):
-    root = Selector(text=html).root
+    root = parse_html(html)
     return extract(root, PAGE, SITE, **kwargs), root
 
 
@@ -36,7 +35,7 @@ def test_semantic_landmarks_and_precedence():
       <footer><nav><a href="/p">footer nav</a></nav></footer></body>"""
     assert positions(html) == {
         "logo": "header",
-        "menu": "header",  # a nav inside the page header is header
+        "menu": "navigation",  # the site's menu is its navigation, inside the header too
         "crumb": "breadcrumb",  # a breadcrumb wins over the header it sits in
         "body": "content",
         "article header": "content",  # an article's own header/footer belong to the article
@@ -68,7 +67,7 @@ def test_wordpress_div_theme():
     </div></body>"""
     assert positions(html) == {
         "site": "header",
-        "menu": "header",
+        "menu": "navigation",
         "entry header": "content",
         "body": "content",
         "entry footer": "content",
@@ -189,7 +188,7 @@ def test_content_words_and_link_words():
       <footer>Footer words</footer></body>"""
     found, _ = links_of(html)
     assert found.words == 7
-    assert found.content_link_words == 2
+    assert found.editorial_link_words == 2
 
 
 def test_head_facts():
@@ -217,7 +216,7 @@ def test_any_markup_yields_one_record_per_link(hrefs, noise):
     from html import escape
 
     body = "".join(f'<a href="{escape(h, quote=True)}">{escape(noise[:10])}</a><div>{noise}' for h in hrefs)
-    root = Selector(text=f"<html><body>{body}</body></html>").root
+    root = parse_html(f"<html><body>{body}</body></html>")
     found = extract(root, PAGE, SITE)
     expected = len(root.xpath("//a[@href] | //area[@href]"))
     assert len(found.links) == expected
@@ -238,7 +237,7 @@ def test_http_urls_without_a_host_are_invalid_not_the_page_itself(href):
 
 @pytest.mark.parametrize("body", ["", "\x00\x00", "<a href='/x'", "<<<>>>", "<html><a href=/a>unclosed"])
 def test_degenerate_documents(body):
-    root = Selector(text=body or " ").root
+    root = parse_html(body)
     found = extract(root, PAGE, SITE)
     assert all(link.url.startswith("http://127.0.0.1:8080/") for link in found.links)
 

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from linkcrawler.config import Config
 from linkcrawler.demo.server import Route, Server
-from linkcrawler.report import build_report, internal_content_links, link_issues, page_flags
+from linkcrawler.report import build_report, link_issues, page_flags
 from linkcrawler.workbook import CUT_MARKER, write_workbook
 from tests.conftest import ROOT, only_run_folder, run_crawl
 
@@ -103,7 +103,8 @@ EXPECTED_FLAGS = {
     ("too many links", "/many.html"),
     ("too many external links", "/many.html"),
     ("high link density", "/dense.html"),
-    ("no internal link in content", "/no-content-links.html"),
+    ("no internal link in the article text", "/no-content-links.html"),
+    ("thin page", "/deadend.html"),
     ("dead end", "/deadend.html"),
     ("only one internal inlink", "/deep2.html"),
     ("deep page", "/deep3.html"),
@@ -132,7 +133,7 @@ def test_every_flag_fires_on_the_page_built_for_it(flagged, book):
     assert severities == sorted(severities, key=["error", "warning", "notice"].index)
     pages = {r["url"].removeprefix(server.url.rstrip("/")): r for r in sheet_rows(book, "Pages")}
     assert {"too many links", "too many external links"} <= set(pages["/many.html"]["flags"].split("; "))
-    assert pages["/deadend.html"]["flags"] == "dead end"
+    assert set(pages["/deadend.html"]["flags"].split("; ")) == {"thin page", "dead end"}
     assert "dead end" not in pages["/"]["flags"] and "too many links" in pages["/"]["flags"]
 
 
@@ -208,15 +209,16 @@ def test_orphans_and_https_to_http_rules():
     pages = pd.DataFrame({
         "url": ["https://s/", "https://s/orphan", "https://s/moved-here"], "status": [200, 200, 200],
         "depth": [0, 1, 1], "content_type": ["text/html"] * 3, "words": [100, 100, 100],
-        "content_link_words": [1, 1, 1], "outlinks": [3, 1, 1], "external_outlinks": [0, 0, 0],
-        "affiliate_outlinks": [0, 0, 0], "content_links": [1, 1, 1], "unique_inlinks": [0, 0, 0],
+        "editorial_link_words": [1, 1, 1], "outlinks": [3, 1, 1], "external_outlinks": [0, 0, 0],
+        "affiliate_outlinks": [0, 0, 0], "editorial_links": [1, 1, 1], "internal_editorial_links": [1, 1, 1],
+        "unique_inlinks": [0, 0, 0],
         "redirect_target": ["https://s/moved-here", "", ""], "error": ["", "", ""], "noindex": [False] * 3,
     }).astype({"status": "Int64", "depth": "Int64", "unique_inlinks": "Int64"})
     links = pd.DataFrame({"page": ["https://s/"], "url": ["http://s/x"], "kind": ["internal"],
                           "position": ["content"], "anchor": ["x"], "anchor_source": ["text"], "rel": [""],
                           "result": ["ok"], "status": [200], "final_url": ["http://s/x"], "error": [""],
                           "href": ["http://s/x"]})
-    _, found = page_flags(pages, internal_content_links(links), Config())
+    _, found = page_flags(pages, Config())
     orphans = pd.concat(found)
     assert list(orphans[orphans.issue == "orphan page"].page) == ["https://s/orphan"]
     found = pd.concat(link_issues(links, pd.DataFrame({"url": [], "redirects": [], "error": []}), Config()))

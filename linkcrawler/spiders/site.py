@@ -22,7 +22,7 @@ from linkcrawler.classify import Classifier
 from linkcrawler.config import DEFAULTS, POSITIONS, SCRAPY_DEFAULTS, Config
 from linkcrawler.distributed import NEW_CHECK, Claims, RedisCrawl, worker_settings
 from linkcrawler.errors import error_class
-from linkcrawler.extract import extract, parse_html, resolve
+from linkcrawler.extract import extract, parse_page, resolve
 from linkcrawler.items import Page, PageItem
 from linkcrawler.position import UserRules
 from linkcrawler.sitemaps import collect
@@ -256,7 +256,7 @@ class SiteSpider(scrapy.Spider):
     def _parse_html(self, page: Page, response: Response, follow: list[str]) -> list:
         x_robots = [v.decode("latin-1") for v in response.headers.getlist(b"X-Robots-Tag")]
         try:
-            root = parse_html(response.text)
+            root, page.error = parse_page(response.text)
             found = extract(
                 root,
                 page.url,
@@ -265,6 +265,7 @@ class SiteSpider(scrapy.Spider):
                 rules=self.rules,
                 robots_allowed=self.robots_allowed,
                 max_anchor_chars=self.config.max_anchor_chars,
+                max_links=self.config.max_links_per_page,
             )
         except Exception as exc:  # noqa: BLE001 - a page that cannot be parsed is recorded, the crawl goes on
             logger.warning("Could not parse %s: %r", page.url, exc)
@@ -277,20 +278,25 @@ class SiteSpider(scrapy.Spider):
         page.noindex = found.noindex
         page.nofollow = found.nofollow
         page.words = found.words
-        page.content_link_words = found.content_link_words
+        page.editorial_link_words = found.editorial_link_words
         if found.refresh and found.refresh != page.url:  # a refresh to itself is a reload, not a redirect
+            # a meta refresh is a redirect, as a 3xx is: its target is followed, the stub's own links are not links
             page.redirect_target = found.refresh
             parts = urlsplit(found.refresh)
             if self.classifier.is_internal(parts) and self.robots_allowed(found.refresh):
                 follow.append(found.refresh)
+            return []
         counts = {"internal": 0, "external": 0, "affiliate": 0}
         positions = dict.fromkeys(POSITIONS, 0)
-        nofollow = 0
+        nofollow = editorial = internal_editorial = 0
         follow_nofollow = self.config.follow_nofollow
         for link in found.links:
             if link.kind in counts:
                 counts[link.kind] += 1
             positions[link.position] += 1
+            if link.editorial:
+                editorial += 1
+                internal_editorial += link.kind == "internal"
             if not link.follow:
                 nofollow += 1
             if link.robots_blocked or (not link.follow and not follow_nofollow):
@@ -299,11 +305,14 @@ class SiteSpider(scrapy.Spider):
                 link.kind == "affiliate" and self.classifier.is_internal(urlsplit(link.url))
             ):
                 follow.append(link.url)
-        page.outlinks = len(found.links)
+        page.outlinks = len(found.links) + found.links_over
+        page.links_over_limit = found.links_over
         page.internal_outlinks = counts["internal"]
         page.external_outlinks = counts["external"]
         page.affiliate_outlinks = counts["affiliate"]
         page.nofollow_outlinks = nofollow
+        page.editorial_links = editorial
+        page.internal_editorial_links = internal_editorial
         for position, n in positions.items():
             setattr(page, f"{position}_links", n)
         return found.links

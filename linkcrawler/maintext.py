@@ -1,0 +1,337 @@
+"""The page's own main text, and which links are part of it (``editorial``).
+
+Read from a :class:`~linkcrawler.extract.Doc` (the page as flat arrays), in three steps, the way main-content
+extractors such as Readability do, with the page's landmarks and the class words of common themes:
+
+1. **Score paragraphs**: each block of running text (at least 25 characters, not inside a navigation, sidebar,
+   footer, comments or other non-content region, nor inside an element whose class/id words name boilerplate)
+   scores ``1 + commas + min(characters / 100, 3)``, credited in full to its container, half to the next
+   ancestor and a third of its level further up (five levels).
+2. **Pick the main text**: each container's score, plus its tag's and class words' weight, times one minus its
+   link density (words inside links / words); the best one (moved up to an ancestor that several near-best
+   containers share, or that scores better) is the main text, with its siblings that score at least a fifth
+   of it.
+3. **Drop the boilerplate inside it**: elements whose class/id words name boilerplate (share, related, tags,
+   author box, newsletter…), non-content regions (a table of contents, comments), forms, teaser ``article``
+   cards, and link-heavy blocks that are no running text (Readability's conditional cleaning, stricter for
+   lists whose items are links only).
+
+A link is editorial when it lies in the main text outside the dropped elements. ``words`` counts the main
+text's words, ``link_words`` those inside links.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from linkcrawler.extract import Doc
+
+# block-level elements: text inside one of them is one paragraph of it
+BLOCKS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details", "dialog", "div",
+    "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+    "hgroup", "html", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td",
+    "tfoot", "th", "thead", "tr", "ul",
+})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_TAG_WEIGHT = {"div": 5, "pre": 3, "td": 3, "blockquote": 3, "address": -3, "ol": -3, "ul": -3, "dl": -3,
+               "dd": -3, "dt": -3, "li": -3, "form": -3, "th": -5, **dict.fromkeys(_HEADINGS, -5)}
+_CLEANED = frozenset({"div", "section", "ul", "ol", "dl", "table", "aside", "header", "footer", "figure", "nav",
+                      "center"})
+_FORMS = frozenset({"form", "fieldset", "button", "select", "input", "textarea", "label"})
+_COMMAS = re.compile("[,\u060c\ufe50\ufe10\ufe11\u2e41\u2e34\u2e32\uff0c]")
+
+# Readability's class/id weights (substring tests, as it does), for choosing the container
+_POSITIVE = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story")
+_NEGATIVE = re.compile(r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|"
+                       r"masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|"
+                       r"sponsor|shopping|tags|widget")
+
+# words (in class/id tokens, split on - and _) that name a boilerplate block inside an article
+BOILERPLATE_WORDS = frozenset({
+    "share", "shares", "sharing", "sharer", "sharebar", "sharedaddy", "addtoany", "social", "sociable",
+    "shariff", "related", "relatedposts", "yarpp", "crp", "recommended", "recommendations", "recirc",
+    "recirculation", "tags", "tagcloud", "taglist", "categories", "byline", "bylines", "author", "authors",
+    "bio", "avatar", "newsletter", "subscribe", "subscription", "signup", "optin", "mailchimp", "cookie",
+    "cookies", "consent", "gdpr", "advert", "advertisement", "advertising", "ads", "sponsor", "sponsored",
+    "promo", "promotion", "breadcrumb", "breadcrumbs", "toc", "pagination", "pager", "comments", "comment",
+    "respond", "disqus", "sidebar", "widget", "widgets", "skip", "print", "rating", "ratings", "reactions",
+    "outbrain", "taboola", "zergnet", "popular", "trending", "teaser", "teasers", "meta", "metadata",
+    "dateline", "postmeta", "entrymeta", "navigation", "nav", "menu", "footer", "header", "masthead", "jp",
+    "wpcnt", "donate", "donation", "paywall", "login", "signin", "banner", "promoted", "more", "next", "prev",
+    "previous", "readmore", "toolbar", "tools", "sharethis", "follow", "newsletters", "cta", "disclaimer",
+})
+# two-word compounds that name boilerplate though neither word does alone
+BOILERPLATE_PAIRS = frozenset({
+    ("tag", "links"), ("cat", "links"), ("tags", "links"), ("post", "tags"), ("entry", "tags"), ("post", "terms"),
+    ("posted", "on"), ("posted", "by"), ("entry", "date"), ("post", "date"), ("read", "more"), ("more", "stories"),
+    ("you", "may"), ("also", "like"), ("see", "also"), ("screen", "reader"), ("ez", "toc"), ("table", "contents"),
+    ("post", "navigation"), ("nav", "links"), ("about", "author"), ("author", "box"), ("tag", "cloud"),
+})
+# words that mark the article's own content container (they win over a boilerplate word in the same token)
+CONTENT_WORDS = frozenset({
+    "content", "entry", "article", "story", "body", "text", "prose", "markdown", "richtext", "post", "main",
+})
+
+HINT_NONE = (0, False)
+
+
+def _words(token: str) -> list[str]:
+    return [w for w in re.split(r"[-_\s]+|(?<=[a-z])(?=[A-Z])", token) if w]
+
+
+@lru_cache(maxsize=8192)
+def own_hint(tag: str, cls: str, ident: str, role: str) -> tuple[int, bool]:
+    """``(weight, boilerplate)`` of an element's own class/id/role: Readability's class weight (±25 for its
+    positive and negative words in the class, and again in the id), and whether a class/id token names a
+    boilerplate block (share bar, related posts, tag list, author box, newsletter, cookie notice, ad…)."""
+    if not cls and not ident and not role:
+        return HINT_NONE
+    weight = 0
+    for value in (cls.lower(), ident.lower()):
+        if value:
+            if _NEGATIVE.search(value):
+                weight -= 25
+            if _POSITIVE.search(value):
+                weight += 25
+    boiler = role.lower() in ("navigation", "complementary", "contentinfo", "banner", "menu", "menubar",
+                              "search", "dialog", "alertdialog")
+    if not boiler and tag not in ("html", "body"):
+        for token in (*cls.split(), ident):
+            words = [w.lower() for w in _words(token)]
+            if not words:
+                continue
+            named = any(w in BOILERPLATE_WORDS for w in words) or any(
+                pair in BOILERPLATE_PAIRS for pair in zip(words, words[1:], strict=False))
+            if named and (not any(w in CONTENT_WORDS for w in words) or _boiler_head(words)):
+                boiler = True
+                break
+    return weight, boiler
+
+
+def _boiler_head(words: list[str]) -> bool:
+    """A token such as ``post-content-share`` or ``entry-meta`` whose last word names boilerplate: the content
+    word only says where the block is."""
+    return words[-1] in BOILERPLATE_WORDS and words[-1] not in ("more", "next", "prev", "previous", "nav", "menu")
+
+
+@dataclass
+class Main:
+    """The main text of a page: which links are editorial, its words and link words, and each link's context."""
+
+    editorial: list[bool]
+    words: int
+    link_words: int
+    doc: Doc
+    block: list[int]  # nearest block-level element of each element
+
+    def context(self, number: int, size: int = 6, chars: int = 80) -> tuple[str, str]:
+        """The words just before and just after element ``number`` inside its nearest block (up to ``size`` words
+        or ``chars`` characters each side)."""
+        doc = self.doc
+        block = self.block[doc.parent[number]] if doc.parent[number] >= 0 else number
+        text, start, end = doc.text, doc.start, doc.end
+        before: list[str] = []
+        i = start[number] - 1
+        while i >= start[block] and len(before) < size:
+            before[:0] = text[i].split()
+            i -= 1
+        after: list[str] = []
+        i = end[number]
+        while i < end[block] and len(after) < size:
+            after.extend(text[i].split())
+            i += 1
+        left = " ".join(before[-size:])
+        right = " ".join(after[:size])
+        return left[-chars:].lstrip(), right[:chars].rstrip()
+
+
+def analyse(doc: Doc) -> Main:
+    """Find the main text of ``doc`` and decide for each link whether it is editorial (module docstring)."""
+    n = len(doc.tag)
+    tags, parent, last, start, end = doc.tag, doc.parent, doc.last, doc.start, doc.end
+    hints, region = doc.hint, doc.region
+    pieces = len(doc.text)
+    cum_words = [0, *accumulate(doc.words)]
+    cum_link = [0, *accumulate(w if link else 0 for w, link in zip(doc.words, doc.in_link, strict=True))]
+    block = [0] * n
+    excluded = [False] * n  # inside a non-content region or a boilerplate-named element: no paragraph counts
+    has_block_child = [False] * n
+    for e in range(n):
+        p = parent[e]
+        tag = tags[e]
+        block[e] = e if (tag in BLOCKS or p < 0) else block[p]
+        if tag in BLOCKS and p >= 0:
+            has_block_child[p] = True
+        excluded[e] = (p >= 0 and excluded[p]) or region[e] != "content" or hints[e][1] or tag in _FORMS
+
+    # 1. paragraphs: the text each block element holds itself
+    own_chars = [0] * n
+    own_commas = [0] * n
+    for i in range(pieces):
+        b = block[doc.owner[i]]
+        text = doc.text[i]
+        own_chars[b] += len(text)
+        own_commas[b] += len(_COMMAS.findall(text)) if "," in text or "\uff0c" in text or "\u060c" in text else 0
+
+    score: dict[int, float] = {}
+    for b in range(n):
+        chars = own_chars[b]
+        if chars < 25 or excluded[b] or tags[b] in _HEADINGS:
+            continue
+        gain = 1 + own_commas[b] + min(chars / 100, 3)
+        a = b if has_block_child[b] else parent[b]
+        level = 0
+        while a >= 0 and level < 5:
+            if a not in score:
+                score[a] = _TAG_WEIGHT.get(tags[a], 0) + hints[a][0]
+            score[a] += gain / (1 if level == 0 else 2 if level == 1 else level * 3)
+            a = parent[a]
+            level += 1
+
+    def density(e: int) -> float:
+        words = cum_words[end[e]] - cum_words[start[e]]
+        return (cum_link[end[e]] - cum_link[start[e]]) / words if words else 0.0
+
+    final = {e: s * (1 - density(e)) for e, s in score.items() if tags[e] not in ("html",) and not excluded[e]}
+    editorial = [False] * len(doc.links)
+    if not final:
+        return Main(editorial, 0, 0, doc, block)
+    top = max(final, key=final.__getitem__)
+    top_score = final[top]
+    top = _better_top(top, final, parent, tags)
+    roots = _with_siblings(top, max(top_score, final.get(top, 0.0)), final, doc, parent, last, own_chars, density)
+
+    # 3. boilerplate inside the main text
+    dropped = [False] * n
+    words = link_words = 0
+    inside = [False] * n
+    p_count = _prefix(tags, "p")
+    li_count = _prefix(tags, "li")
+    img_count = _prefix(tags, "img")
+    input_count = _prefix(tags, ("input", "select", "textarea", "button"))
+    commas_in = [0, *accumulate(len(_COMMAS.findall(t)) if "," in t else 0 for t in doc.text)]
+    article_tops = {a for a in _ancestors(top, parent)} | {top}
+    for root in roots:
+        inside[root] = True
+        for e in range(root + 1, last[root] + 1):
+            p = parent[e]
+            inside[e] = True
+            if dropped[p]:
+                dropped[e] = True
+                continue
+            tag = tags[e]
+            weight, boiler = hints[e]
+            drop = boiler or region[e] != "content" or tag in _FORMS
+            if not drop and tag == "article" and e not in article_tops and last[e] > e:
+                drop = True  # a teaser card beside the article
+            if not drop and tag in _CLEANED and end[e] > start[e]:
+                drop = _conditional(e, weight, tags, start, end, last, cum_words, cum_link, commas_in, p_count,
+                                    li_count, img_count, input_count, has_block_child)
+            dropped[e] = drop
+    for i in range(pieces):
+        e = doc.owner[i]
+        if inside[e] and not dropped[e]:
+            words += doc.words[i]
+            if doc.in_link[i]:
+                link_words += doc.words[i]
+    for k, e in enumerate(doc.links):
+        editorial[k] = inside[e] and not dropped[e]
+    return Main(editorial, words, link_words, doc, block)
+
+
+def _prefix(tags: list[str], wanted: str | tuple[str, ...]) -> list[int]:
+    """Running count of elements with a wanted tag, by element number (count in a subtree: [last+1] - [e+1])."""
+    if isinstance(wanted, str):
+        return [0, *accumulate(1 if t == wanted else 0 for t in tags)]
+    return [0, *accumulate(1 if t in wanted else 0 for t in tags)]
+
+
+def _ancestors(e: int, parent: list[int]) -> list[int]:
+    out = []
+    while parent[e] >= 0:
+        e = parent[e]
+        out.append(e)
+    return out
+
+
+def _better_top(top: int, final: dict[int, float], parent: list[int], tags: list[str]) -> int:
+    """Readability's second look at the best container: an ancestor shared by three near-best containers, or
+    an ancestor that scores better, holds the main text."""
+    best = final[top]
+    near = [e for e, s in final.items() if e != top and s >= 0.75 * best]
+    if len(near) >= 3:
+        lines = [set(_ancestors(e, parent)) for e in near]
+        a = parent[top]
+        while a >= 0 and tags[a] not in ("body", "html"):
+            if sum(a in line for line in lines) >= 3:
+                return a
+            a = parent[a]
+    last_score = best
+    a = parent[top]
+    while a >= 0 and tags[a] not in ("body", "html"):
+        if a in final:
+            if final[a] < best / 3:
+                break
+            if final[a] > last_score:
+                return a
+            last_score = final[a]
+        a = parent[a]
+    return top
+
+
+def _with_siblings(top: int, top_score: float, final: dict[int, float], doc: Doc, parent: list[int],
+                   last: list[int], own_chars: list[int], density: object) -> list[int]:
+    """The main container and its siblings that belong to it: those scoring at least a fifth of it (at least
+    10), and paragraphs of running text."""
+    p = parent[top]
+    if p < 0:
+        return [top]
+    threshold = max(10.0, top_score * 0.2)
+    roots = []
+    e = p + 1
+    while e <= last[p]:
+        running_text = doc.tag[e] == "p" and own_chars[e] > 80 and density(e) < 0.25  # type: ignore[operator]
+        if e == top or final.get(e, -1.0) >= threshold or running_text:
+            roots.append(e)
+        e = last[e] + 1
+    return roots
+
+
+def _conditional(e: int, weight: int, tags: list[str], start: list[int], end: list[int], last: list[int],
+                 cum_words: list[int], cum_link: list[int], commas_in: list[int], p_count: list[int],
+                 li_count: list[int], img_count: list[int], input_count: list[int],
+                 has_block_child: list[bool]) -> bool:
+    """Readability's conditional cleaning of a block inside the main text: drop it when it is no running text —
+    few commas and more list items than paragraphs, inputs, or mostly links. A list (ul/ol) whose items are
+    links only is dropped too (Readability keeps lists; related-post and tag lists are lists)."""
+    if weight < 0:
+        return True
+    words = cum_words[end[e]] - cum_words[start[e]]
+    if not words:
+        return False
+    if commas_in[end[e]] - commas_in[start[e]] >= 10:
+        return False
+    link = (cum_link[end[e]] - cum_link[start[e]]) / words
+    p = p_count[last[e] + 1] - p_count[e + 1]
+    li = li_count[last[e] + 1] - li_count[e + 1]
+    img = img_count[last[e] + 1] - img_count[e + 1]
+    inputs = input_count[last[e] + 1] - input_count[e + 1]
+    tag = tags[e]
+    is_list = tag in ("ul", "ol", "dl")
+    if inputs > p // 3:
+        return True
+    if is_list:
+        return link > 0.9 and li >= 3 and words / max(li, 1) < 12
+    if li > p + 3 and link > 0.5:
+        return True
+    if weight < 25 and link > 0.5 and words < 80:
+        return True
+    if weight >= 25 and link > 0.7:
+        return True
+    return img > 1 and p / img < 0.5 and link > 0.5
