@@ -164,12 +164,13 @@ _SENTENCES = (
     "Nothing tastes better than the first new potatoes, boiled within an hour of digging.",
 )
 
-_TERMS = tuple("""annual biennial perennial bolting brassica chitting cloche cordon cultivar damping-off deadheading dibber
+_TERM_WORDS = """annual biennial perennial bolting brassica chitting cloche cordon cultivar damping-off deadheading dibber
 drill espalier friable germination grafting hardening-off humus leggy loam manure mulch offset overwintering pinching
 potash pricking-out propagator rhizome rootstock runner scion seedling sideshoot silt stolon subsoil successional
 taproot tilth topsoil transplanting tuber umbel variegated vermiculite perlite watering-in windbreak worm-casts
 aphid blight canker clubroot leafminer mildew nematode rust sawfly scab whitefly wilt greenfly catch-crop
-intercropping earthing-up lime nitrogen phosphate sharp-sand trench""".split())  # 72 one-word terms
+intercropping earthing-up lime nitrogen phosphate sharp-sand trench"""
+_TERMS = tuple(_TERM_WORDS.split())  # 72 one-word terms
 
 
 def _words(count_sentences: int, seed: int) -> list[str]:
