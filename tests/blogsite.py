@@ -96,8 +96,8 @@ RECENT = (24, 23, 22, 21, 20)  # the sidebar's "recent posts", newest first
 EXTRA_LINK = (BY_NUMBER[NORMAL].path, BY_NUMBER[3].path)  # (page, href) added by extra_link=True
 GO_HOSE, GO_SEEDS = "/go/hose", "/go/seeds"
 # paths on outside_url the site links to (a test's outside server can answer them)
-OUTSIDE_PATHS = ("hose", "seeds", "seed-bank/storage", "rhs/advice", "mulch-study", "tap-water-report") + tuple(
-    f"catalogues/{n}" for n in range(1, 7))
+OUTSIDE_PATHS = ("hose", "seeds", "seed-bank/storage", "rhs/advice", "tap-water-report", "commenters/plotholders/",
+                 "commenters/robgrows/", *(f"catalogues/{n}" for n in range(1, 7)))
 
 EXPECTED: dict[str, frozenset[str]] = {
     BY_NUMBER[NORMAL].path: frozenset(),
@@ -173,7 +173,8 @@ intercropping earthing-up lime nitrogen phosphate sharp-sand trench"""
 _TERMS = tuple(_TERM_WORDS.split())  # 72 one-word terms
 
 
-def _words(count_sentences: int, seed: int) -> list[str]:
+def _sentences(count_sentences: int, seed: int) -> list[str]:
+    """Sentences of the pool, chosen by fixed arithmetic from ``seed``."""
     return [_SENTENCES[(seed * 7 + k * 3) % len(_SENTENCES)] for k in range(count_sentences)]
 
 
@@ -183,7 +184,7 @@ def _a(href: str, text: str, position: str, editorial: bool, extra: str = "") ->
 
 
 def _body(text: str) -> str:
-    """An in-text (editorial, content) link written as [anchor](href) inside a paragraph."""
+    """Escaped text whose ``[anchor](href)`` or ``[anchor](href rel)`` become editorial content links."""
     out, rest = [], text
     while "[" in rest:
         before, _, rest = rest.partition("[")
@@ -216,7 +217,7 @@ def _generic_text(post: Post, outside: str, extra_link: bool) -> str:
     external = f"The [advice from the horticultural society]({outside}rhs/advice) agrees with most of this."
     paragraphs = []
     for p in range(6):
-        sentences = _words(3, n * 6 + p)
+        sentences = _sentences(3, n * 6 + p)
         if p < len(links):
             sentences.append(links[p])
         if p == 5:
@@ -243,10 +244,10 @@ def _special_text(post: Post, outside: str, extra_link: bool) -> str:
         lines.append(f"For storage, read [the seed bank storage notes]({outside}seed-bank/storage) and "
                      f"[my note on green manure seed]({BY_NUMBER[24].path}).")
         lines.append(f"And if you only buy one, the [seed club box]({GO_SEEDS} sponsored) is good value.")
-        lines.append(" ".join(_words(4, n)))
+        lines.append(" ".join(_sentences(4, n)))
         return _paragraphs(lines)
     if n == NO_INTERNAL:
-        paragraphs = [" ".join(_words(4, n * 6 + p)) for p in range(6)]
+        paragraphs = [" ".join(_sentences(4, n * 6 + p)) for p in range(6)]
         paragraphs[3] += f" The [tap water report]({outside}tap-water-report) was reassuring."
         return _paragraphs(paragraphs)
     if n == THIN:
@@ -295,13 +296,13 @@ def _related_block(post: Post) -> str:
             f'</h3><div class="jp-relatedposts-items jp-relatedposts-items-visual">{"".join(cards)}</div></div>')
 
 
-def _comments(post: Post) -> str:
+def _comments(post: Post, outside: str) -> str:
     items = []
     for k, (name, site, text) in enumerate((("Dev", "plotholders", "Thanks, this is exactly what I needed."),
                                             ("Ines", "", "Do you do the same in a wet summer?"),
                                             ("Rob", "robgrows", "Tried it last year, worked well."))):
         cid = post.number * 10 + k
-        author = (_a(f"http://127.0.0.2/{site}/", name, "comments", False, ' class="url" rel="ugc external nofollow"')
+        author = (_a(f"{outside}commenters/{site}/", name, "comments", False, ' class="url" rel="ugc external nofollow"')
                   if site else escape(name))
         date = _a(f"{post.path}#comment-{cid}", "June 2, 2024", "comments", False)
         reply = _a(f"{post.path}?replytocom={cid}#respond", "Reply", "comments", False, _reply_attrs(cid, name))
@@ -409,7 +410,7 @@ def _post_html(post: Post, outside: str, extra_link: bool) -> str:
     term = _a(f"/category/{post.category}/", category, "content", False)
     print_link = _a(f"{post.path}?print=1", "Print", "content", False, ' rel="nofollow"')
     author_box = _a(AUTHOR[1], AUTHOR[0], "content", False, ' class="url fn n" rel="author"')
-    comments = _comments(post) if post.number in WITH_COMMENTS else ""
+    comments = _comments(post, outside) if post.number in WITH_COMMENTS else ""
     main = f"""<article class="post-{post.number} post type-post status-publish hentry category-{post.category} ast-article-single" id="post-{post.number}">
 <header class="entry-header"><h1 class="entry-title">{escape(post.title)}</h1>
 <div class="entry-meta">By <span class="posted-by vcard author">{byline}</span> / <span class="ast-terms-link">{term}</span> / <span class="posted-on">{year}-{month:02d}-14</span> / <span class="print-link">{print_link}</span></div>

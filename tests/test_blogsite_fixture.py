@@ -24,6 +24,7 @@ from tests.blogsite import (
     MOVED_FROM,
     MOVED_TO,
     ORIGINAL,
+    OUTSIDE_PATHS,
     POSTS,
     RECENT,
     TEMPLATE_BLOCKS,
@@ -78,11 +79,14 @@ def test_about_forty_pages_and_the_routes(blog):
     assert set(routes) == {GO_HOSE, GO_SEEDS, BY_NUMBER[DELETABLE].path}
 
 
-def test_every_internal_link_resolves(blog):
+def test_every_link_resolves(blog):
+    """Internal links to a file, a route or the deleted post; outside links to a path listed in OUTSIDE_PATHS."""
     folder, routes = blog
     for path, root in pages(folder).items():
         for link in links(root):
             href = link.get("href")
+            if href.startswith(OUTSIDE):
+                assert href.removeprefix(OUTSIDE) in OUTSIDE_PATHS, f"{path}: {href}"
             if not href.startswith("/"):
                 continue
             target = urlsplit(href).path
