@@ -198,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=0, help="a sample of this many pages (0: all)")
     parser.add_argument("--show", type=int, default=0, help="print this many of linkcrawler's errors")
     parser.add_argument("--only", default="", help="comma-separated methods to run (default: all)")
+    parser.add_argument("--sets", default="", help="comma-separated corpus sets to read (default: all)")
     args = parser.parse_args(argv)
     methods = ["linkcrawler", "position content", "trafilatura", "readability-lxml", "jusText"]
     wanted = set(args.only.split(",")) if args.only else set(methods)
@@ -208,7 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     errors: list[str] = []
     sets: Counter[str] = Counter()
     clock: Callable[[], float] = time.process_time
+    sets_wanted = set(args.sets.split(",")) if args.sets else None
     for page in pages(args.corpus, args.pages):
+        if sets_wanted and page["dataset"] not in sets_wanted:
+            continue
         html, url = page["html"], page.get("url") or DEFAULT_URL
         judged = [(i, link["editorial"]) for i, link in enumerate(page["links"]) if link["editorial"] is not None]
         if not judged:

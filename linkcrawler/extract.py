@@ -21,7 +21,7 @@ from w3lib.url import safe_url_string
 from linkcrawler import maintext
 from linkcrawler.classify import Classifier
 from linkcrawler.items import Link
-from linkcrawler.position import NO_RULES, START, UserRules, merge, position_of, signal
+from linkcrawler.position import CONTENT, NO_RULES, START, UserRules, merge, signal
 
 # C0 controls and DEL become spaces in text (Excel and most readers reject them); whitespace is then folded
 _CONTROL_TO_SPACE = {c: " " for c in [*range(32), 127]}
@@ -39,6 +39,7 @@ _REL_SPLIT = re.compile(r"[\s,]+")
 _REFRESH = re.compile(r"^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(['\"]?)(?P<url>[^'\"]*)\1", re.IGNORECASE)
 _MARKER = "…"
 _VALUED_DIRECTIVES = {"unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"}
+_WORD_TOKEN = re.compile(r"\S*\w\S*")  # a word has a letter or digit: "|", "·" and "→" are not words
 CONTEXT_WORDS = 6  # words kept on each side of a link (text_before / text_after)
 CONTEXT_CHARS = 80
 
@@ -227,12 +228,13 @@ class Doc:
     start: list[int] = field(default_factory=list)  # first piece
     end: list[int] = field(default_factory=list)  # one past the last piece
     hint: list[int] = field(default_factory=list)  # maintext hint of the element's own words
-    region: list[str] = field(default_factory=list)  # position of the element
+    region: list[str | None] = field(default_factory=list)  # position its markup gives (None: no region named)
     text: list[str] = field(default_factory=list)  # pieces
     words: list[int] = field(default_factory=list)  # words per piece
     owner: list[int] = field(default_factory=list)  # innermost element of each piece
     in_link: list[bool] = field(default_factory=list)  # the piece is link text
     links: list[int] = field(default_factory=list)  # element number of each link
+    jumps: list[bool] = field(default_factory=list)  # the link's href is a fragment of the page ("#content")
     images: dict[int, list[str]] = field(default_factory=dict)  # link number → alt texts of its images
 
 
@@ -253,14 +255,15 @@ def _facts(tag: str, cls: str, ident: str, role: str, aria: str, itemtype: str, 
 
 
 def walk(root: etree._Element, rules: UserRules = NO_RULES,
-         ) -> tuple[Doc, list[tuple[etree._Element, str, str]]]:
-    """Walk the tree once: the :class:`Doc`, and per link ``(element, position, link_path)``."""
+         ) -> tuple[Doc, list[tuple[etree._Element, str | None, str]]]:
+    """Walk the tree once: the :class:`Doc`, and per link ``(element, region, link_path)``; the region is None
+    where the markup names none (the layout decides, see :meth:`linkcrawler.maintext.Main.position`)."""
     doc = Doc()
     tag_of, parent_of, last_of, start_of, end_of = doc.tag, doc.parent, doc.last, doc.start, doc.end
     hint_of, region_of = doc.hint, doc.region
     texts, words_of, owner_of, in_link_of = doc.text, doc.words, doc.owner, doc.in_link
-    link_numbers, images = doc.links, doc.images
-    found: list[tuple[etree._Element, str, str]] = []
+    link_numbers, images, jumps = doc.links, doc.images, doc.jumps
+    found: list[tuple[etree._Element, str | None, str]] = []
     user_hits = rules.matches(root) if rules.selectors else {}
     check_user = bool(rules.words or user_hits)
 
@@ -282,7 +285,7 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES,
                 parent = stack[-1]
                 if not parent[8] and not tail.isspace():
                     texts.append(tail)
-                    words_of.append(len(tail.split()))
+                    words_of.append(len(_WORD_TOKEN.findall(tail)))
                     owner_of.append(parent[0])
                     in_link_of.append(parent[7] >= 0)
             continue
@@ -291,7 +294,7 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES,
             tail = el.tail
             if tail and stack and not parent[8] and not tail.isspace():
                 texts.append(tail)
-                words_of.append(len(tail.split()))
+                words_of.append(len(_WORD_TOKEN.findall(tail)))
                 owner_of.append(parent[0])
                 in_link_of.append(parent[7] >= 0)
             continue
@@ -320,21 +323,23 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES,
         start_of.append(len(texts))
         end_of.append(len(texts))
         hint_of.append(hint)
-        position = user or position_of(state)
-        region_of.append(position)
+        label = state[0]
+        region = user or (label if label != CONTENT else None)
+        region_of.append(region)
         is_link = (tag == "a" or tag == "area") and attrib and "href" in attrib
         if is_link:
             link = len(link_numbers)
             link_numbers.append(number)
+            jumps.append(attrib["href"].lstrip().startswith("#"))
         elif tag == "img" and link >= 0:
             images.setdefault(link, []).append(el.get("alt") or "")
         stack.append([number, tag, index, ident, state, user, {}, link, no_text, scoped or tag in _SECTIONING])
         if is_link:
-            found.append((el, position, link_path(stack)))
+            found.append((el, region, link_path(stack)))
         text = el.text
         if text and not no_text and not text.isspace():
             texts.append(text)
-            words_of.append(len(text.split()))
+            words_of.append(len(_WORD_TOKEN.findall(text)))
             owner_of.append(number)
             in_link_of.append(link >= 0)
     return doc, found
@@ -374,8 +379,9 @@ def extract(
     kept = found[:max_links] if max_links else found
     out.links_over = len(found) - len(kept)
     text, start, end = doc.text, doc.start, doc.end
-    for i, (el, position, path) in enumerate(kept):
+    for i, (el, region, path) in enumerate(kept):
         number = doc.links[i]
+        position = region if region is not None and region != "sidebar" else main.position(number, region)
         anchor = clean_text("".join(text[start[number]:end[number]]))
         before, after = main.context(number)
         out.links.append(_link(el, position, path, anchor, doc.images.get(i), before, after, main.editorial[i],

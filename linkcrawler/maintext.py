@@ -23,10 +23,13 @@ text's words, ``link_words`` those inside links.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
 from typing import TYPE_CHECKING
+
+from linkcrawler.position import BUILDER_PREFIXES, token_words
 
 if TYPE_CHECKING:
     from linkcrawler.extract import Doc
@@ -41,9 +44,9 @@ BLOCKS = frozenset({
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _TAG_WEIGHT = {"div": 5, "pre": 3, "td": 3, "blockquote": 3, "address": -3, "ol": -3, "ul": -3, "dl": -3,
                "dd": -3, "dt": -3, "li": -3, "form": -3, "th": -5, **dict.fromkeys(_HEADINGS, -5)}
-_CLEANED = frozenset({"div", "section", "ul", "ol", "dl", "table", "aside", "header", "footer", "figure", "nav",
-                      "center"})
+_CLEANED = frozenset({"div", "section", "ul", "ol", "dl", "table", "aside", "header", "footer", "nav"})
 _FORMS = frozenset({"form", "fieldset", "button", "select", "input", "textarea", "label"})
+_WORD_CHAR = re.compile(r"\w")
 _COMMAS = re.compile("[,\u060c\ufe50\ufe10\ufe11\u2e41\u2e34\u2e32\uff0c]")
 
 # Readability's class/id weights (substring tests, as it does), for choosing the container
@@ -52,7 +55,7 @@ _NEGATIVE = re.compile(r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|commen
                        r"masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|"
                        r"sponsor|shopping|tags|widget")
 
-# words (in class/id tokens, split on - and _) that name a boilerplate block inside an article
+# words that name a boilerplate block inside an article when a class/id token is made of them
 BOILERPLATE_WORDS = frozenset({
     "share", "shares", "sharing", "sharer", "sharebar", "sharedaddy", "addtoany", "social", "sociable",
     "shariff", "related", "relatedposts", "yarpp", "crp", "recommended", "recommendations", "recirc",
@@ -62,9 +65,17 @@ BOILERPLATE_WORDS = frozenset({
     "promo", "promotion", "breadcrumb", "breadcrumbs", "toc", "pagination", "pager", "comments", "comment",
     "respond", "disqus", "sidebar", "widget", "widgets", "skip", "print", "rating", "ratings", "reactions",
     "outbrain", "taboola", "zergnet", "popular", "trending", "teaser", "teasers", "meta", "metadata",
-    "dateline", "postmeta", "entrymeta", "navigation", "nav", "menu", "footer", "header", "masthead", "jp",
-    "wpcnt", "donate", "donation", "paywall", "login", "signin", "banner", "promoted", "more", "next", "prev",
-    "previous", "readmore", "toolbar", "tools", "sharethis", "follow", "newsletters", "cta", "disclaimer",
+    "dateline", "postmeta", "entrymeta", "navigation", "nav", "menu", "footer", "header", "masthead",
+    "wpcnt", "donate", "donation", "paywall", "login", "signin", "banner", "promoted", "readmore", "toolbar",
+    "sharethis", "newsletters", "disclaimer", "featured", "thumbnail",
+})
+# words that may stand before a boilerplate word in a token: where it is, or a theme's or plugin's prefix
+BOILERPLATE_QUALIFIERS = frozenset({
+    "post", "entry", "article", "story", "single", "page", "site", "blog", "main", "top", "bottom", "left", "right",
+    "inline", "floating", "sticky", "mobile", "desktop", "default", "simple", "global", "content", "the", "my",
+    "jp", "td", "ast", "gh", "wp", "c", "m", "o", "et", "fl", "tie", "jeg", "mh", "kb", "nv", "ct", "bs", "sd",
+    "a2a", "ez", "yoast", "rank", "math", "jetpack", "jnews", "penci", "sp", "share", "social", "author",
+    "related", "pf", "ssba", "heateor", "sfsi", "shared", "addthis", "at", "st", "us", "crp", "yarpp",
 })
 # two-word compounds that name boilerplate though neither word does alone
 BOILERPLATE_PAIRS = frozenset({
@@ -72,52 +83,77 @@ BOILERPLATE_PAIRS = frozenset({
     ("posted", "on"), ("posted", "by"), ("entry", "date"), ("post", "date"), ("read", "more"), ("more", "stories"),
     ("you", "may"), ("also", "like"), ("see", "also"), ("screen", "reader"), ("ez", "toc"), ("table", "contents"),
     ("post", "navigation"), ("nav", "links"), ("about", "author"), ("author", "box"), ("tag", "cloud"),
+    ("more", "from"), ("further", "reading"), ("most", "read"), ("up", "next"),
 })
-# words that mark the article's own content container (they win over a boilerplate word in the same token)
+# words of the article's own content container, which may stand before a boilerplate word too ("entry-meta")
 CONTENT_WORDS = frozenset({
     "content", "entry", "article", "story", "body", "text", "prose", "markdown", "richtext", "post", "main",
 })
+# page builders' tokens that name boilerplate (their other tokens are generic parts)
+BUILDER_BOILERPLATE = ("share-buttons", "post-info", "author-box", "post-navigation", "nav-menu", "sidebar",
+                       "posts", "portfolio", "breadcrumbs", "table-of-contents", "post-comments", "social",
+                       "form", "login", "call-to-action", "menu", "related")
 
-HINT_NONE = (0, False)
+HINT_NONE = (0, False, False)
+# words of a class/id token that make an element a column of a layout row ("col-md-4", "elementor-column",
+# "#right", "sidebar-wrap")
+COLUMN_WORDS = frozenset({"col", "cols", "column", "sidebar", "rail", "aside"})
+COLUMN_TOKENS = frozenset({"left", "right", "leftcol", "rightcol", "side", "sidecol"})
 
 
 def _words(token: str) -> list[str]:
+    """A token's words; of a BEM name (``c-entry-hero__tags--big``) those of the element it names (``tags``)."""
+    token = token.partition("--")[0] or token
+    if "__" in token:
+        token = token.rpartition("__")[2]
     return [w for w in re.split(r"[-_\s]+|(?<=[a-z])(?=[A-Z])", token) if w]
 
 
 @lru_cache(maxsize=8192)
-def own_hint(tag: str, cls: str, ident: str, role: str) -> tuple[int, bool]:
-    """``(weight, boilerplate)`` of an element's own class/id/role: Readability's class weight (±25 for its
-    positive and negative words in the class, and again in the id), and whether a class/id token names a
-    boilerplate block (share bar, related posts, tag list, author box, newsletter, cookie notice, ad…)."""
+def own_hint(tag: str, cls: str, ident: str, role: str) -> tuple[int, bool, bool]:
+    """``(weight, boilerplate, column)`` of an element's own class/id/role: Readability's class weight (±25 for
+    its positive and negative words in the class, and again in the id), whether a class/id token names a
+    boilerplate block (share bar, related posts, tag list, author box, newsletter, cookie notice, ad…), and
+    whether one names a column of a layout row. Tokens that are layout modifiers or a page builder's generic
+    parts say nothing of boilerplate (see :func:`linkcrawler.position.token_words`)."""
     if not cls and not ident and not role:
         return HINT_NONE
+    column = any(token in COLUMN_TOKENS or any(w in COLUMN_WORDS for w in re.split(r"[-_\d]+", token))
+                 for token in f"{cls} {ident}".lower().split())
     weight = 0
-    for value in (cls.lower(), ident.lower()):
-        if value:
-            if _NEGATIVE.search(value):
-                weight -= 25
-            if _POSITIVE.search(value):
-                weight += 25
     boiler = role.lower() in ("navigation", "complementary", "contentinfo", "banner", "menu", "menubar",
                               "search", "dialog", "alertdialog")
-    if not boiler and tag not in ("html", "body"):
-        for token in (*cls.split(), ident):
-            words = [w.lower() for w in _words(token)]
-            if not words:
+    for value in (cls, ident):
+        named = []
+        for token in value.split():
+            token = token.lower()
+            if token.startswith(BUILDER_PREFIXES):
+                if any(part in token for part in BUILDER_BOILERPLATE):
+                    named.append(token)
+                    boiler = boiler or tag not in ("html", "body")
                 continue
-            named = any(w in BOILERPLATE_WORDS for w in words) or any(
-                pair in BOILERPLATE_PAIRS for pair in zip(words, words[1:], strict=False))
-            if named and (not any(w in CONTENT_WORDS for w in words) or _boiler_head(words)):
+            words = token_words(token)
+            if words is None:
+                continue
+            named.append(token)
+            if not boiler and tag not in ("html", "body") and _names_boilerplate([w for w in _words(token) if w]):
                 boiler = True
-                break
-    return weight, boiler
+        if named:
+            text = " ".join(named)
+            if _NEGATIVE.search(text):
+                weight -= 25
+            if _POSITIVE.search(text):
+                weight += 25
+    return weight, boiler, column
 
 
-def _boiler_head(words: list[str]) -> bool:
-    """A token such as ``post-content-share`` or ``entry-meta`` whose last word names boilerplate: the content
-    word only says where the block is."""
-    return words[-1] in BOILERPLATE_WORDS and words[-1] not in ("more", "next", "prev", "previous", "nav", "menu")
+def _names_boilerplate(words: list[str]) -> bool:
+    """Whether a token's words name a boilerplate block: a boilerplate word or pair after qualifiers only
+    (``entry-meta``, ``jp-relatedposts``, ``post-tags``; but ``url-breadcrumb`` names no breadcrumb)."""
+    words = [w.lower() for w in words]
+    first = next((i for i, w in enumerate(words) if w in BOILERPLATE_WORDS or (
+        i + 1 < len(words) and (w, words[i + 1]) in BOILERPLATE_PAIRS)), None)
+    return first is not None and all(w in BOILERPLATE_QUALIFIERS or w in CONTENT_WORDS for w in words[:first])
 
 
 @dataclass
@@ -129,6 +165,61 @@ class Main:
     link_words: int
     doc: Doc
     block: list[int]  # nearest block-level element of each element
+    areas: list[int] = field(default_factory=list)  # the main text's elements and the article holding them
+    cum_words: list[int] = field(default_factory=list)
+    cum_link: list[int] = field(default_factory=list)
+
+    def position(self, number: int, region: str | None = None) -> str:
+        """The position of a link element from where it sits beside the main text, for a link whose markup
+        names no region (``region`` None) or names a sidebar.
+
+        In the main text's article it is ``content``. Otherwise take the part of the page it is in, beside the
+        main text (the child ``x`` of their nearest common ancestor ``p``). A part whose class/id words make it a
+        column (``col-md-4``, ``#right``) is a ``sidebar``. Inside the page's ``main`` element, a part before the
+        main text is ``navigation`` for a menu, ``header`` for a ticker of headlines, else like the parts after
+        it the main column's ``content`` (a hero, teaser cards, more stories). Where ``p`` is the page itself
+        (``body``, or an element holding three quarters of it): a part before the main text is ``navigation`` for
+        a menu (three links or more, mostly link text, four words a link at most) or jumps within the page (skip
+        links), else ``header``; the last part with links after it is the ``footer``; parts between are the main
+        column's ``content``. Where ``p`` is a smaller container, the part is in the main column: ``content``.
+        A sidebar by its markup that is a page-wide band after the main text, not a column (a widget area above
+        the footer), is ``footer``."""
+        doc = self.doc
+        parent, last, hint, tags = doc.parent, doc.last, doc.hint, doc.tag
+        if not self.areas or (region is None and any(a <= number <= last[a] for a in self.areas)):
+            return region or "content"
+        anchor = self.areas[0]
+        x = number
+        while True:
+            p = parent[x]
+            if p < 0:
+                return region or "content"
+            if p <= anchor <= last[p]:
+                break
+            x = p
+        page_wide = tags[p] in ("body", "html") or last[p] - p >= 0.75 * len(tags)
+        if region is not None:  # a sidebar by its markup
+            return "footer" if page_wide and x > anchor and not hint[x][2] else region
+        if hint[x][2]:
+            return "sidebar"
+        in_main = False
+        a = p
+        while a >= 0 and not in_main:
+            in_main, a = tags[a] == "main", parent[a]
+        if not page_wide and not in_main:
+            return "content"
+        first, end = bisect_left(doc.links, x), bisect_right(doc.links, last[x])
+        if x < anchor:
+            if end > first and all(doc.jumps[first:end]):
+                return "navigation"
+            words = self.cum_words[doc.end[x]] - self.cum_words[doc.start[x]]
+            linked = self.cum_link[doc.end[x]] - self.cum_link[doc.start[x]]
+            if end - first >= 3 and words and linked >= 0.7 * words:
+                return "navigation" if linked <= 4 * (end - first) else "header"  # a menu, or a ticker
+            return "content" if in_main else "header"
+        if in_main:
+            return "content"
+        return "content" if bisect_right(doc.links, last[p]) > end else "footer"
 
     def context(self, number: int, size: int = 6, chars: int = 80) -> tuple[str, str]:
         """The words just before and just after element ``number`` inside its nearest block (up to ``size`` words
@@ -168,7 +259,7 @@ def analyse(doc: Doc) -> Main:
         block[e] = e if (tag in BLOCKS or p < 0) else block[p]
         if tag in BLOCKS and p >= 0:
             has_block_child[p] = True
-        excluded[e] = (p >= 0 and excluded[p]) or region[e] != "content" or hints[e][1] or tag in _FORMS
+        excluded[e] = (p >= 0 and excluded[p]) or region[e] is not None or hints[e][1] or tag in _FORMS
 
     # 1. paragraphs: the text each block element holds itself
     own_chars = [0] * n
@@ -201,10 +292,12 @@ def analyse(doc: Doc) -> Main:
     final = {e: s * (1 - density(e)) for e, s in score.items() if tags[e] not in ("html",) and not excluded[e]}
     editorial = [False] * len(doc.links)
     if not final:
-        return Main(editorial, 0, 0, doc, block)
+        return Main(editorial, 0, 0, doc, block, [], cum_words, cum_link)
     top = max(final, key=final.__getitem__)
     top_score = final[top]
+    article_tops = {*_ancestors(top, parent), top}
     top = _better_top(top, final, parent, tags)
+    article_tops.add(top)
     roots = _with_siblings(top, max(top_score, final.get(top, 0.0)), final, doc, parent, last, own_chars, density)
 
     # 3. boilerplate inside the main text
@@ -216,7 +309,6 @@ def analyse(doc: Doc) -> Main:
     img_count = _prefix(tags, "img")
     input_count = _prefix(tags, ("input", "select", "textarea", "button"))
     commas_in = [0, *accumulate(len(_COMMAS.findall(t)) if "," in t else 0 for t in doc.text)]
-    article_tops = {a for a in _ancestors(top, parent)} | {top}
     for root in roots:
         inside[root] = True
         for e in range(root + 1, last[root] + 1):
@@ -226,8 +318,8 @@ def analyse(doc: Doc) -> Main:
                 dropped[e] = True
                 continue
             tag = tags[e]
-            weight, boiler = hints[e]
-            drop = boiler or region[e] != "content" or tag in _FORMS
+            weight, boiler, _ = hints[e]
+            drop = boiler or region[e] is not None or tag in _FORMS
             if not drop and tag == "article" and e not in article_tops and last[e] > e:
                 drop = True  # a teaser card beside the article
             if not drop and tag in _CLEANED and end[e] > start[e]:
@@ -241,8 +333,17 @@ def analyse(doc: Doc) -> Main:
             if doc.in_link[i]:
                 link_words += doc.words[i]
     for k, e in enumerate(doc.links):
-        editorial[k] = inside[e] and not dropped[e]
-    return Main(editorial, words, link_words, doc, block)
+        if inside[e] and not dropped[e]:
+            anchor = "".join(doc.text[start[e]:end[e]])
+            # a link of symbols only ("#", "¶", "→") is a permalink or control, not words of the text
+            editorial[k] = not anchor.strip() or _WORD_CHAR.search(anchor) is not None
+    areas = list(roots)
+    article = next((a for a in article_tops if tags[a] == "article"), None)
+    if article is not None and all(article <= r <= last[article] for r in roots):
+        areas.insert(0, article)
+    else:
+        areas.sort()
+    return Main(editorial, words, link_words, doc, block, areas, cum_words, cum_link)
 
 
 def _prefix(tags: list[str], wanted: str | tuple[str, ...]) -> list[int]:
@@ -264,24 +365,28 @@ def _better_top(top: int, final: dict[int, float], parent: list[int], tags: list
     """Readability's second look at the best container: an ancestor shared by three near-best containers, or
     an ancestor that scores better, holds the main text."""
     best = final[top]
+    # never above the article or main element holding the best container: beyond it lies the page around it
+    line = []
+    a = parent[top]
+    while a >= 0 and tags[a] not in ("body", "html"):
+        line.append(a)
+        if tags[a] in ("article", "main"):
+            break
+        a = parent[a]
     near = [e for e, s in final.items() if e != top and s >= 0.75 * best]
     if len(near) >= 3:
         lines = [set(_ancestors(e, parent)) for e in near]
-        a = parent[top]
-        while a >= 0 and tags[a] not in ("body", "html"):
-            if sum(a in line for line in lines) >= 3:
+        for a in line:
+            if sum(a in ancestors for ancestors in lines) >= 3:
                 return a
-            a = parent[a]
     last_score = best
-    a = parent[top]
-    while a >= 0 and tags[a] not in ("body", "html"):
+    for a in line:
         if a in final:
             if final[a] < best / 3:
                 break
             if final[a] > last_score:
                 return a
             last_score = final[a]
-        a = parent[a]
     return top
 
 

@@ -68,8 +68,8 @@ TOKENS = {
 REGION_WORDS = {
     "header": "header", "masthead": "header", "topbar": "header",
     "nav": "navigation", "navbar": "navigation", "navigation": "navigation", "menu": "navigation",
-    "menubar": "navigation", "pagination": "navigation",
-    "breadcrumb": "breadcrumb", "breadcrumbs": "breadcrumb",
+    "menubar": "navigation", "pagination": "navigation", "next": "navigation", "prev": "navigation",
+    "breadcrumb": "breadcrumb", "breadcrumbs": "breadcrumb", "crumbs": "breadcrumb",
     "sidebar": "sidebar", "widget": "sidebar", "widgets": "sidebar", "rail": "sidebar",
     "comments": "comments", "comment": "comments",
     "footer": "footer", "colophon": "footer",
@@ -101,10 +101,20 @@ BUILDER_TOKENS = {
     "elementor-nav-menu--main": "navigation", "elementor-widget-breadcrumbs": "breadcrumb",
     "elementor-widget-sidebar": "sidebar", "elementor-widget-post-comments": "comments",
     "elementor-widget-theme-post-content": CONTENT, "wp-block-navigation": "navigation",
+    "elementor-post-navigation": "navigation", "elementor-widget-post-navigation": "navigation",
     "wp-block-template-part": None, "wp-block-post-content": CONTENT, "wp-block-comments": "comments",
     "et_pb_menu": "navigation", "et_pb_sidebar": "sidebar", "et_pb_post_content": CONTENT,
     "fusion-footer": "footer", "fusion-header": "header",
 }
+
+# tokens of a link to the comments (in an article's byline), not of the comments section
+NOT_REGIONS = frozenset({"comments-link", "comment-link", "comments-count", "comment-count", "comments-number",
+                         "comment-number", "comments-counter"})
+# tokens of the site's logo or name: header, even inside a navigation bar
+LOGO_TOKENS = frozenset({"logo", "site-logo", "custom-logo-link", "site-title", "navbar-brand", "brand", "logo-link",
+                         "site-name", "site-branding", "header-logo", "main-logo"})
+LOGO = "logo"
+SECTION_META = "meta"
 
 _SPLIT = re.compile(r"[-_]+")
 _DIGITS = re.compile(r"\d+")
@@ -133,17 +143,41 @@ def best(a: str | None, b: str | None) -> str | None:
     return a if RANK[a] >= RANK[b] else b
 
 
+# words that make a token a layout or state modifier, not the name of a block ("has-sidebar", "header-style-2",
+# "content-with-sidebar", "type-post"); and BEM-style layout prefixes ("l-sidebar-fixed")
+MODIFIER_WORDS = frozenset({
+    "has", "is", "no", "not", "with", "without", "and", "style", "styles", "layout", "type", "format",
+    "status", "color", "colour", "size", "align", "transition", "sticky", "fixed", "hidden", "show", "hide",
+    "toggle", "toggled", "active", "open", "closed", "scheme", "skin", "variant", "version", "width", "height",
+})
+LAYOUT_PREFIXES = frozenset({"l", "layout", "grid", "col", "row", "flex", "span"})
+
+
+def token_words(token: str) -> list[str] | None:
+    """The words of a class/id token (lower case, split on ``-``/``_``, digits dropped), or None when the token
+    is a layout modifier or a page builder's generic part rather than the name of a block."""
+    if token.startswith(BUILDER_PREFIXES):
+        return None
+    token = token.partition("--")[0].partition("__")[0]  # a BEM name: the block names the region
+    words = [w for w in _SPLIT.split(_DIGITS.sub("", token)) if w]
+    if not words or words[0] in LAYOUT_PREFIXES or any(w in MODIFIER_WORDS for w in words):
+        return None
+    return words
+
+
 def token_label(token: str) -> str | None:
     """The region a single class/id token names (lower case), or None: a whole known token, a page builder's
     region token, or a compound of qualifiers, one region word and structural words."""
     hit = TOKENS.get(token)
     if hit is not None:
         return hit
+    if token in NOT_REGIONS:
+        return None
     if token in BUILDER_TOKENS:
         return BUILDER_TOKENS[token]
-    if token.startswith(BUILDER_PREFIXES):
+    words = token_words(token)
+    if words is None:
         return None
-    words = [w for w in _SPLIT.split(_DIGITS.sub("", token)) if w]
     for i, word in enumerate(words):
         label = REGION_WORDS.get(word)
         if label is None:
@@ -179,17 +213,13 @@ def _tokens(el: etree._Element) -> list[str]:
 
 
 # A signal is ``(label, strong, main)``: what one element says about its region — a label (or CONTENT for a
-# content container), whether it is strong (an ARIA role, landmark element or breadcrumb marker) rather than class
-# or id words, and whether it is main / role=main (which clears weak labels above it).
-# A state is ``(label, strong, in_content)``: the region an element's descendants inherit, and whether they are
-# inside main/article/a content container. Both are plain tuples: the walk merges one per element.
-START = (None, False, False)
-
-
-def position_of(state: tuple) -> str:
-    """The position a state gives a link."""
-    label = state[0]
-    return label if label is not None and label != CONTENT else "content"
+# content container, LOGO for the site's logo, SECTION_META for an article's own header or footer), whether it is
+# strong (an ARIA role, landmark element or breadcrumb marker) rather than class or id words, and whether it is
+# main / role=main (which clears weak labels above it).
+# A state is ``(label, strong, in_content, in_meta)``: the region an element's descendants inherit, whether they
+# are inside main/article, and inside an article's own header or footer. Both are plain tuples: the walk merges
+# one per element, and merges are cached.
+START = (None, False, False, False)
 
 
 @lru_cache(maxsize=8192)
@@ -202,11 +232,16 @@ def signal(tag: str, cls: str, ident: str, role: str, aria: str, itemtype: str, 
             return (label, True, label == CONTENT)
     if "breadcrumb" in aria.lower() or "BreadcrumbList" in itemtype:
         return ("breadcrumb", True, False)
+    tokens = cls.lower().split() + ([ident.strip().lower()] if ident.strip() else [])
+    if tokens and not LOGO_TOKENS.isdisjoint(tokens) and tag not in _IGNORED_CLASS_TAGS:
+        return (LOGO, True, False)
     label = TAGS.get(tag)
     if label is not None and scoped and tag != "nav":
-        label = None  # a section's own header/footer/aside
-    tokens = cls.lower().split() + ([ident.strip().lower()] if ident.strip() else [])
+        # a section's own header/footer/aside; an article's header and footer hold its byline and meta
+        return (SECTION_META, True, False) if tag != "aside" else None
     words = word_label(tokens) if tokens and tag not in _IGNORED_CLASS_TAGS else None
+    if words == CONTENT:
+        words = None  # class words of a content container are too often page-wide wrappers to scope anything
     if words == "breadcrumb":  # a breadcrumb class says more than the nav or list it is on
         return ("breadcrumb", label is not None, False)
     if label is not None:
@@ -242,26 +277,30 @@ def merge(state: tuple, sig: tuple | None) -> tuple:
 
 def _merge(state: tuple, sig: tuple) -> tuple:
     label, strong, main = sig
-    current, current_strong, in_content = state
+    current, current_strong, in_content, in_meta = state
     if label == CONTENT:
         if main and not current_strong:
-            return (None, True, True)
-        return state if in_content else (current, current_strong, True)
+            return (None, True, True, in_meta)
+        return state if in_content else (current, current_strong, True, in_meta)
+    if label == SECTION_META:
+        return (current, current_strong, in_content, True)
+    if label == LOGO:
+        return ("header", True, in_content, in_meta) if current in (None, "header", "navigation") else state
     if current is None:
-        if not strong and in_content and label in ("header", "footer"):
-            return state  # an article's own header or footer
-        return (label, strong, in_content)
+        if not strong and ((in_content and label in ("header", "footer")) or (in_meta and label == "comments")):
+            return state  # an article's own header or footer, or a link to its comments in the byline
+        return (label, strong, in_content, in_meta)
     if strong:
         winner = best(current, label)
-        return (winner, current_strong or winner == label, in_content)
+        return (winner, current_strong or winner == label, in_content, in_meta)
     if current_strong:
         # a weak word under a strong landmark only says what the landmark leaves open
         if label == "breadcrumb" or (current == "header" and label == "navigation"):
-            return (label, True, in_content)
+            return (label, True, in_content, in_meta)
         return state
     if in_content and label in ("header", "footer"):
         return state
-    return (best(current, label), False, in_content)
+    return (best(current, label), False, in_content, in_meta)
 
 
 @dataclass(frozen=True)
