@@ -381,7 +381,7 @@ def extract(
     text, start, end = doc.text, doc.start, doc.end
     for i, (el, region, path) in enumerate(kept):
         number = doc.links[i]
-        position = region if region is not None and region != "sidebar" else main.position(number, region)
+        position = region or main.position(number)
         anchor = clean_text("".join(text[start[number]:end[number]]))
         before, after = main.context(number)
         out.links.append(_link(el, position, path, anchor, doc.images.get(i), before, after, main.editorial[i],

@@ -169,9 +169,8 @@ class Main:
     cum_words: list[int] = field(default_factory=list)
     cum_link: list[int] = field(default_factory=list)
 
-    def position(self, number: int, region: str | None = None) -> str:
-        """The position of a link element from where it sits beside the main text, for a link whose markup
-        names no region (``region`` None) or names a sidebar.
+    def position(self, number: int) -> str:
+        """The position of a link element whose markup names no region, from where it sits beside the main text.
 
         In the main text's article it is ``content``. Otherwise take the part of the page it is in, beside the
         main text (the child ``x`` of their nearest common ancestor ``p``). A part whose class/id words make it a
@@ -181,25 +180,21 @@ class Main:
         (``body``, or an element holding three quarters of it): a part before the main text is ``navigation`` for
         a menu (three links or more, mostly link text, four words a link at most) or jumps within the page (skip
         links), else ``header``; the last part with links after it is the ``footer``; parts between are the main
-        column's ``content``. Where ``p`` is a smaller container, the part is in the main column: ``content``.
-        A sidebar by its markup that is a page-wide band after the main text, not a column (a widget area above
-        the footer), is ``footer``."""
+        column's ``content``. Where ``p`` is a smaller container, the part is in the main column: ``content``."""
         doc = self.doc
         parent, last, hint, tags = doc.parent, doc.last, doc.hint, doc.tag
-        if not self.areas or (region is None and any(a <= number <= last[a] for a in self.areas)):
-            return region or "content"
+        if not self.areas or any(a <= number <= last[a] for a in self.areas):
+            return "content"
         anchor = self.areas[0]
         x = number
         while True:
             p = parent[x]
             if p < 0:
-                return region or "content"
+                return "content"
             if p <= anchor <= last[p]:
                 break
             x = p
         page_wide = tags[p] in ("body", "html") or last[p] - p >= 0.75 * len(tags)
-        if region is not None:  # a sidebar by its markup
-            return "footer" if page_wide and x > anchor and not hint[x][2] else region
         if hint[x][2]:
             return "sidebar"
         in_main = False
