@@ -1,0 +1,179 @@
+"""The corpus builder's labelling rules, on small hand-written pages (CI has no corpus)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks import corpus
+from benchmarks.corpus_build import (
+    Source,
+    anchor_of,
+    build,
+    decode,
+    gold_labeller,
+    googletrends_labeller,
+    l3s_labeller,
+    links_of,
+    render,
+    snippet_labeller,
+    ui_control_rule,
+    words,
+)
+from linkcrawler.classify import Classifier
+from linkcrawler.extract import extract, parse_html
+
+ARTICLE = """<html><head><title>T</title><script>var a = "<a href='/js'>js</a>";</script></head><body>
+<ul id="menu"><li><a href="/">Home</a></li><li><a href="/news">News</a></li><li><a href="/sport">Sport</a></li></ul>
+<div id="main"><h1>Rivers are rising</h1>
+<p>The <a href="/river">river Elbe</a> rose by two metres overnight, the news agency said on Monday.</p>
+<p>Read the <a href="/report">full flood report</a> of the county.</p>
+<ul><li><a href="/a">Sandbags for residents</a></li><li><a href="/b">Road closures this week</a></li></ul>
+<p>Photo: <a href="/img"><img src="x.jpg" alt="The river at night"></a> <a href="/n">1</a></p>
+</div>
+<div id="side"><h3>Recent</h3>
+<ul><li><a href="/rivers">Rivers are rising</a></li><li><a href="/c">Cats</a></li></ul></div>
+<p id="foot"><a href="/imprint">Imprint</a> | <a href="#" onclick="x()">Close</a></p>
+</body></html>"""
+
+MAIN = """Rivers are rising
+The river Elbe rose by two metres overnight, the news agency said on Monday.
+Read the full flood report of the county.
+Sandbags for residents
+Road closures this week
+Photo:"""
+
+
+def labels_for(html: str, labeller) -> dict[str, tuple[bool | None, str]]:
+    root = parse_html(html)
+    links = links_of(root)
+    labels, _ = labeller(root, links)
+    return {el.get("href"): ui_control_rule(el, label) for el, label in zip(links, labels, strict=True)}
+
+
+def test_links_and_anchors_are_linkcrawlers():
+    html = ('<p><a href="/a"> two\n words </a><a href="/i"><img alt="Logo"><img alt="Mark"></a>'
+            '<a href="/t" title="By title"></a><a href="/l" aria-label="By aria"><img src="x"></a><a>no href</a>'
+            '<map><area href="/m" alt="Area alt"></map><a href="">empty</a></p>')
+    root = parse_html(html)
+    links = links_of(root)
+    assert [anchor_of(el) for el in links] == ["two words", "Logo Mark", "By title", "By aria", "Area alt", "empty"]
+    page = "http://example.com/"
+    assert [link.anchor for link in extract(root, page, Classifier.for_site(page)).links] == [
+        anchor_of(el) for el in links]
+
+
+def test_render_joins_inline_text_and_skips_scripts_and_comments():
+    root = parse_html("<div>foo<b>bar</b> <!-- hidden --> baz<script>no</script><p>Zwei&nbsp;Wörter</p></div>")
+    assert render(root).tokens == ["foobar", "baz", "zwei", "wörter"]
+    assert words("Ｆｕｌｌ-width, CAFÉ’s") == ["full", "width", "café", "s"]
+
+
+def test_gold_text_rule():
+    got = labels_for(ARTICLE, gold_labeller(MAIN))
+    assert got["/river"][0] is True  # anchor and its context are in the main text
+    assert got["/report"][0] is True
+    assert got["/a"][0] is True and got["/b"][0] is True  # list items: their neighbouring words are in it
+    assert got["/"][0] is False  # "Home" is nowhere in the main text
+    assert got["/sport"][0] is False
+    assert got["/news"] == (None, "short block; anchor in main text but its neighbours not")  # "news" is a word of it
+    assert got["/rivers"][0] is None  # the headline repeated in a sidebar is not judged true
+    assert got["/img"][0] is None  # no rendered anchor words
+    assert got["/n"] == (None, "anchor of 1-2 characters")
+    assert got["/imprint"][0] is False
+    assert "/js" not in got  # script text is no markup
+
+
+def test_gold_text_rule_needs_the_context_not_just_the_anchor():
+    html = "<p>Weather: <a href='/w'>river Elbe</a> levels for anglers and boats today</p>"
+    assert labels_for(html, gold_labeller(MAIN))["/w"] == (None, "anchor in main text, its context not")
+
+
+def test_ui_control_in_the_main_text_is_not_judged():
+    html = "<p>The river Elbe rose by <a href='#'>two metres</a> overnight, the news agency said.</p>"
+    assert labels_for(html, gold_labeller(MAIN))["#"] == (
+        None, "UI control in main text (href '#', 'javascript:' or empty)")
+    assert labels_for(ARTICLE, gold_labeller(MAIN))["#"][0] is False  # outside the main text it stays false
+
+
+def test_post_furniture_in_a_gold_text_is_not_judged():
+    html = ("<div><p>The river Elbe rose by two metres overnight, the news agency said.</p>"
+            "<p>11:36 AM | <a href='/p'>Permalink</a> | <a href='/c'>Comments (1)</a></p>"
+            "<p>Labels: <a href='/t'>floods</a></p><p><a href='/d'>June 4th, 2004 at 2:32 pm</a></p></div>")
+    main = "The river Elbe rose by two metres overnight, the news agency said.\n11:36 AM | Permalink | Comments (1)\n" \
+           "Labels: floods\nJune 4th, 2004 at 2:32 pm"
+    got = labels_for(html, gold_labeller(main))
+    for href in ("/p", "/c", "/t", "/d"):
+        assert got[href] == (None, "post metadata (permalink, comment count, date, tags) in the gold text"), href
+
+
+def test_snippet_rule():
+    html = ("<p>Die <a href='/e'>Elbe</a> stieg über Nacht um zwei Meter.</p>"
+            "<p><a href='/i'>Impressum</a> | <a href='/d'>Datenschutz</a></p>"
+            "<p>Mixed: stieg über Nacht and <a href='/m'>Impressum</a></p><p><a href='/x'>Anderes</a></p>")
+    got = labels_for(html, snippet_labeller(["stieg über Nacht"], ["Impressum"]))
+    assert got["/e"] == (True, "block contains a 'with' snippet")
+    assert got["/i"][0] is False and got["/d"][0] is False
+    assert got["/m"][0] is None and got["/x"][0] is None
+    teaser = "<div><a href='/t'>Die Elbe stieg über Nacht</a></div>"  # the page's own headline in a teaser
+    assert labels_for(teaser, snippet_labeller(["stieg über Nacht"], ["Impressum"]))["/t"][0] is None
+
+
+def test_googletrends_labels_and_main_text():
+    html = ("<body><nav><a href='/n'>Nav</a></nav><h1 __label='title'>Big news</h1>"
+            "<span __label='author'>by <a href='/au'>Ann</a></span>"
+            "<p __label='main '>Text with <a href='/in'>a link</a> inside.</p>"
+            "<div __label='image'><a href='/pic'>Picture</a></div><p __label='main'><a href='/ph'><img></a></p>"
+            "<p><a href='/mix'><b __label='main'>half</b> and half</a></p>"
+            "<div __label='commen'><a href='/c'>c</a></div>"
+            "</body>")
+    root = parse_html(html)
+    links = links_of(root)
+    labels, main_text = googletrends_labeller()(root, links)
+    got = dict(zip([el.get("href") for el in links], labels, strict=True))
+    assert got["/in"] == (True, "GT: main")
+    assert got["/n"] == (False, "GT: unlabelled")
+    assert got["/au"][0] is False and got["/c"][0] is False
+    assert got["/pic"][0] is None  # image/video labels are not judged
+    assert got["/ph"] == (True, "GT: main")  # an image-only link inside a labelled element takes its label
+    assert got["/mix"][0] is None  # its text nodes disagree
+    assert main_text == "Big news\nText with a link inside.\nhalf"  # only labelled text
+
+
+def test_l3s_labels_come_from_the_annotated_copy():
+    original = ("<body><a href='/home'>Home</a><a href='/more'>More</a><p>Storm hits coast. Read "
+                "<a href='/w'>the warning</a> now.</p><p>Photo: <a href='/ap'>AP</a> Reporter</p>"
+                "<ul><li><a href='/r1'>Other story</a></li></ul><a href='/gone'>Only in the original</a></body>")
+    annotated = ("<body><a href='javascript:void(0)'>Home</a><a href='javascript:void(0)'>More</a>"
+                 "<span class='x-nc-sel1'>Headline</span><p><span class='x-nc-sel2'>Storm hits coast. Read "
+                 "<a href='javascript:void(0)'>the warning</a> now.</span></p><p><span class='x-nc-sel3'>Photo: "
+                 "<a href='javascript:void(0)'>AP</a> Reporter</span></p><ul><li><span class='x-nc-sel4'>"
+                 "<a href='javascript:void(0)'>Other story</a></span></li></ul></body>")
+    got = labels_for(original, l3s_labeller(annotated))
+    assert got["/w"] == (True, "L3S: full text")
+    assert got["/home"] == (False, "L3S: unlabelled")
+    assert got["/ap"] == (None, "L3S: supplemental")
+    assert got["/r1"] == (False, "L3S: related content")
+    assert got["/gone"] == (False, "not in annotated copy; anchor not in main text")
+
+
+def test_decode_follows_the_meta_charset():
+    assert decode('<meta charset="iso-8859-1"><p>Gr\xfc\xdfe</p>'.encode("latin-1")).endswith("Grüße</p>")
+    assert decode("<p>Grüße</p>".encode()) == "<p>Grüße</p>"
+
+
+def test_build_and_load_round_trip(tmp_path: Path):
+    gt = tmp_path / "gt" / "datasets" / "googletrends" / "raw_html"
+    gt.mkdir(parents=True)
+    page = ("<html><body><ul><li><a href='/a'>A menu</a></li><li><a href='/b'>B menu</a></li></ul>"
+            "<p __label='main'>Main text with <a href='/x'>one link</a> and some more words to make it long "
+            "enough for the corpus to keep this page as one of its pages.</p></body></html>")
+    (gt / "001.html").write_text(page, encoding="utf-8")
+    stats = build({"googletrends": Source(str(tmp_path / "gt"))}, tmp_path / "out", 1, {"googletrends": 5},
+                  slim_html=False, log=lambda *a: None)
+    assert stats["googletrends"]["pages"] == 1
+    (got,) = corpus.load(tmp_path / "out")
+    assert got.id == "googletrends:001" and got.url is None and "__label" not in got.html
+    assert [(link.anchor, link.editorial) for link in got.links] == [
+        ("A menu", False), ("B menu", False), ("one link", True)]
+    assert [link.i for link in got.judged] == [0, 1, 2]
+    assert got.main_text.startswith("Main text with one link")
