@@ -38,8 +38,9 @@ from w3lib.url import safe_url_string
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from linkcrawler import maintext  # noqa: E402
 from linkcrawler.classify import Classifier  # noqa: E402
-from linkcrawler.extract import clean_text, extract, parse_html, resolve  # noqa: E402
+from linkcrawler.extract import clean_text, extract, parse_html, resolve, walk  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 DEFAULT_URL = "http://corpus.invalid/page"
@@ -56,6 +57,7 @@ class Tally:
     pages: int = 0
     words_ok: int = 0
     words_judged: int = 0
+    failures: int = 0  # pages the method raised an exception on
     patterns: Counter[str] = field(default_factory=Counter)
 
     def add(self, said: bool, truth: bool) -> None:
@@ -119,11 +121,15 @@ def _words(text: str | None) -> int:
     return len(text.split()) if text else 0
 
 
-def run_linkcrawler(html: str, url: str, links: list[tuple[str, str]]) -> tuple[list[bool], list[bool], int, list]:
+def run_linkcrawler(html: str, url: str) -> tuple[list[bool], list[bool], int, list, list[str]]:
+    """Editorial answers, position content answers, main-text words, the link records and why each link is not
+    editorial (the walk and analysis extract() runs, done here step by step to keep the reasons)."""
     root = parse_html(html)
     found = extract(root, url, Classifier.for_site(url))
-    return [lk.editorial for lk in found.links], [lk.position == "content" for lk in found.links], found.words, \
-        found.links
+    doc, _ = walk(root)
+    main = maintext.analyse(doc)
+    return ([lk.editorial for lk in found.links], [lk.position == "content" for lk in found.links], found.words,
+            found.links, [main.why(k) for k in range(len(found.links))])
 
 
 def run_trafilatura(html: str, url: str, links: list[tuple[str, str]]) -> tuple[list[bool], int]:
@@ -207,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     tallies = {m: Tally() for m in methods if m in wanted}
     by_set: dict[tuple[str, str], Tally] = {}
     errors: list[str] = []
+    missed: Counter[str] = Counter()  # linkcrawler's false negatives by its reason
     sets: Counter[str] = Counter()
     clock: Callable[[], float] = time.process_time
     sets_wanted = set(args.sets.split(",")) if args.sets else None
@@ -227,19 +234,20 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[str, tuple[list[bool], int | None, float]] = {}
         if "linkcrawler" in wanted:
             start = clock()
-            editorial, content, words, records = run_linkcrawler(html, url, keys)
+            editorial, content, words, records, reasons = run_linkcrawler(html, url)
             seconds = clock() - start
             results["linkcrawler"] = (editorial, words, seconds)
             results["position content"] = (content, None, 0.0)
-        for name, run in (("trafilatura", run_trafilatura), ("readability-lxml", run_readability)):
+        for name, run in (("trafilatura", run_trafilatura), ("readability-lxml", run_readability),
+                          ("jusText", lambda h, u, k, root=root: run_justext(h, u, k, root))):
             if name in wanted:
                 start = clock()
-                said, words = run(html, url, keys)
+                try:
+                    said, words = run(html, url, keys)
+                except Exception:  # noqa: BLE001 - a library failing on a page says nothing is main text there
+                    said, words = [False] * len(keys), 0
+                    tallies[name].failures += 1
                 results[name] = (said, words, clock() - start)
-        if "jusText" in wanted:
-            start = clock()
-            said, words = run_justext(html, url, keys, root)
-            results["jusText"] = (said, words, clock() - start)
         for name, (said, words, seconds) in results.items():
             tally = tallies[name]
             tally.pages += 1
@@ -253,10 +261,13 @@ def main(argv: list[str] | None = None) -> int:
                 part.add(said[i], truth)
                 if said[i] != truth:
                     tally.patterns[pattern(elements[i], said[i], articles)] += 1
+                    if name == "linkcrawler" and truth:
+                        missed[reasons[i]] += 1
                     if name == "linkcrawler" and len(errors) < args.show:
                         link = page["links"][i]
                         errors.append(f"{'FP' if said[i] else 'FN'} {page['dataset']}/{page['id']} "
-                                      f"[{records[i].position}] {link['anchor'][:50]!r} ← {link.get('why', '')}")
+                                      f"[{records[i].position}] {link['anchor'][:50]!r} ← {link.get('why', '')}"
+                                      f"{' / ' + reasons[i] if not said[i] else ''}")
             if words is not None and gold_words:
                 tally.words_judged += 1
                 tally.words_ok += abs(words - gold_words) <= 0.25 * gold_words
@@ -266,8 +277,9 @@ def main(argv: list[str] | None = None) -> int:
         f1 = 2 * t.precision * t.recall / (t.precision + t.recall) if t.precision + t.recall else 0.0
         words = f"{t.words_ok / t.words_judged:.0%} of {t.words_judged}" if t.words_judged else "-"
         ms = f"{1000 * t.seconds / t.pages:.1f}" if t.seconds else "-"
+        failed = f"  ({t.failures} pages failed)" if t.failures else ""
         print(f"{name:18} {t.precision:9.3f} {t.recall:7.3f} {f1:6.3f} {t.tp + t.fp + t.fn + t.tn:7d} {words:>11} "
-              f"{ms:>8}")
+              f"{ms:>8}{failed}")
     print("\nPrecision / recall by set:")
     print(f"{'set':14}" + "".join(f"{n[:16]:>18}" for n in tallies))
     for dataset in sets:
@@ -278,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'pattern':36}" + "".join(f"{n[:16]:>18}" for n in names))
     for key in sorted({k for t in tallies.values() for k in t.patterns}):
         print(f"{key:36}" + "".join(f"{tallies[n].patterns[key]:18d}" for n in names))
+    if missed:
+        print("\nlinkcrawler's false negatives by reason: " + ", ".join(f"{k} {v}" for k, v in missed.most_common()))
     for line in errors:
         print(line)
     return 0

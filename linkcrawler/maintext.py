@@ -156,6 +156,10 @@ def _names_boilerplate(words: list[str]) -> bool:
     return first is not None and all(w in BOILERPLATE_QUALIFIERS or w in CONTENT_WORDS for w in words[:first])
 
 
+REASONS = ("", "boilerplate class words", "non-content region", "form", "teaser card", "link list or linky block",
+           "symbols only", "outside the main text", "no main text found")
+
+
 @dataclass
 class Main:
     """The main text of a page: which links are editorial, its words and link words, and each link's context."""
@@ -168,6 +172,11 @@ class Main:
     areas: list[int] = field(default_factory=list)  # the main text's elements and the article holding them
     cum_words: list[int] = field(default_factory=list)
     cum_link: list[int] = field(default_factory=list)
+    reasons: list[int] = field(default_factory=list)  # per link, why it is not editorial (REASONS), 0 if it is
+
+    def why(self, link: int) -> str:
+        """Why link number ``link`` is not editorial, in words ('' when it is)."""
+        return REASONS[self.reasons[link]]
 
     def position(self, number: int) -> str:
         """The position of a link element whose markup names no region, from where it sits beside the main text.
@@ -287,7 +296,7 @@ def analyse(doc: Doc) -> Main:
     final = {e: s * (1 - density(e)) for e, s in score.items() if tags[e] not in ("html",) and not excluded[e]}
     editorial = [False] * len(doc.links)
     if not final:
-        return Main(editorial, 0, 0, doc, block, [], cum_words, cum_link)
+        return Main(editorial, 0, 0, doc, block, [], cum_words, cum_link, [8] * len(editorial))
     top = max(final, key=final.__getitem__)
     top_score = final[top]
     article_tops = {*_ancestors(top, parent), top}
@@ -295,8 +304,8 @@ def analyse(doc: Doc) -> Main:
     article_tops.add(top)
     roots = _with_siblings(top, max(top_score, final.get(top, 0.0)), final, doc, parent, last, own_chars, density)
 
-    # 3. boilerplate inside the main text
-    dropped = [False] * n
+    # 3. boilerplate inside the main text (why each element is dropped: a REASONS key, 0 = kept)
+    dropped = [0] * n
     words = link_words = 0
     inside = [False] * n
     p_count = _prefix(tags, "p")
@@ -310,16 +319,17 @@ def analyse(doc: Doc) -> Main:
             p = parent[e]
             inside[e] = True
             if dropped[p]:
-                dropped[e] = True
+                dropped[e] = dropped[p]
                 continue
             tag = tags[e]
             weight, boiler, _ = hints[e]
-            drop = boiler or region[e] is not None or tag in _FORMS
+            drop = 1 if boiler else 2 if region[e] is not None else 3 if tag in _FORMS else 0
             if not drop and tag == "article" and e not in article_tops and last[e] > e:
-                drop = True  # a teaser card beside the article
-            if not drop and tag in _CLEANED and end[e] > start[e]:
-                drop = _conditional(e, weight, tags, start, end, last, cum_words, cum_link, commas_in, p_count,
-                                    li_count, img_count, input_count, has_block_child)
+                drop = 4  # a teaser card beside the article
+            if not drop and tag in _CLEANED and end[e] > start[e] and _conditional(
+                    e, weight, tags, start, end, last, cum_words, cum_link, commas_in, p_count, li_count, img_count,
+                    input_count, has_block_child):
+                drop = 5
             dropped[e] = drop
     for i in range(pieces):
         e = doc.owner[i]
@@ -327,18 +337,22 @@ def analyse(doc: Doc) -> Main:
             words += doc.words[i]
             if doc.in_link[i]:
                 link_words += doc.words[i]
+    why = [0] * len(doc.links)
     for k, e in enumerate(doc.links):
         if inside[e] and not dropped[e]:
             anchor = "".join(doc.text[start[e]:end[e]])
             # a link of symbols only ("#", "¶", "→") is a permalink or control, not words of the text
             editorial[k] = not anchor.strip() or _WORD_CHAR.search(anchor) is not None
+            why[k] = 0 if editorial[k] else 6
+        else:
+            why[k] = dropped[e] if inside[e] else 7
     areas = list(roots)
     article = next((a for a in article_tops if tags[a] == "article"), None)
     if article is not None and all(article <= r <= last[article] for r in roots):
         areas.insert(0, article)
     else:
         areas.sort()
-    return Main(editorial, words, link_words, doc, block, areas, cum_words, cum_link)
+    return Main(editorial, words, link_words, doc, block, areas, cum_words, cum_link, why)
 
 
 def _prefix(tags: list[str], wanted: str | tuple[str, ...]) -> list[int]:
