@@ -14,12 +14,15 @@ import re
 
 import pytest
 from scrapy.settings import Settings
+from scrapy.utils.defer import deferred_f_from_coro_f
+from scrapy.utils.test import get_crawler
 
 from linkcrawler.addresses import AddressPolicy, literal, parse_mode
 from linkcrawler.config import Config
 from linkcrawler.demo.server import Route, Server
 from linkcrawler.errors import ERRORS, error_class
 from linkcrawler.runfolder import new_run_folder, site_dirname
+from linkcrawler.spiders.site import SiteSpider
 from linkcrawler.tables import read_table
 from linkcrawler.targets import follow_location
 from tests.conftest import only_run_folder, run_crawl
@@ -65,6 +68,7 @@ def world(tmp_path_factory, canary, local_canary):
         "/to-mailto": to("mailto:editor"),
         "/bad-location": to("http://[::1:bad/"),
         "/no-host": to("http:///nohost"),
+        "/forbidden": Route(403),
     }
     with Server(tmp_path_factory.mktemp("world"), routes, host="127.0.0.2") as server:
         yield server
@@ -246,6 +250,35 @@ def test_private_targets_are_checked_when_the_site_itself_is_private(canary, tmp
     canary.log.clear()
     targets = read_table(only_run_folder(tmp_path / "exports"), "targets").set_index("url")
     assert targets.loc[f"{canary.url}admin/delete?id=auto", "result"] == "ok"
+
+
+@deferred_f_from_coro_f
+async def test_an_exception_never_eats_a_row(world, tmp_path, monkeypatch):
+    """A page that cannot be read keeps its row (parse error), a check that cannot go on too (failed)."""
+    read = SiteSpider._parse_html
+
+    def read_or_fail(self, page, response, follow):
+        if page.url.endswith("/fails.html"):
+            raise RuntimeError("boom")
+        return read(self, page, response, follow)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(SiteSpider, "_parse_html", read_or_fail)
+    monkeypatch.setattr("linkcrawler.spiders.site.bot_protection", fail)  # read for a 403 answer
+    (tmp_path / "index.html").write_text(f'<a href="/fails.html">f</a><a href="{world.url}forbidden">x</a>')
+    (tmp_path / "fails.html").write_text("<a href='/never'>n</a>")
+    with Server(tmp_path) as site:
+        crawler = get_crawler(SiteSpider, {"LINKCRAWLER_EXPORT_DIR": str(tmp_path / "exports"),
+                                           "LINKCRAWLER_REPORT": False})
+        await crawler.crawl_async(url=site.url)
+    run = only_run_folder(tmp_path / "exports")
+    pages = read_table(run, "pages").set_index("url")
+    assert (pages.loc[f"{site.url}fails.html", "status"], pages.loc[f"{site.url}fails.html", "error"]) == (
+        200, "parse error")
+    target = read_table(run, "targets").set_index("url").loc[f"{world.url}forbidden"]
+    assert (target.error, target.result) == ("failed", "error")
 
 
 def test_settings_are_validated_with_their_name():
