@@ -406,8 +406,8 @@ class StorePipeline:
         jobdir = self.crawler.settings.get("JOBDIR")
         if jobdir and reason == "finished":  # done: the same JOBDIR starts a new run folder next time
             (Path(jobdir) / JOB_MARKER).unlink(missing_ok=True)
-        elif jobdir:  # stopped cleanly: Scrapy saved its queue in JOBDIR
-            write_job(jobdir, self.folder, running=False)
+        elif jobdir:  # stopped cleanly: Scrapy saved its queue in JOBDIR, whole unless start() was cut short
+            write_job(jobdir, self.folder, running=not spider.start_done)
         if self.config.report:
             self._report()
         prune(self.folder.parent, self.config.keep_runs)

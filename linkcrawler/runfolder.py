@@ -78,8 +78,9 @@ def prune(site_folder: Path, keep: int) -> list[Path]:
 
 
 def read_job(jobdir: str | Path | None) -> dict[str, Any]:
-    """What a crawl noted in its JOBDIR: ``run_folder``, and ``running`` (true until the crawl closed; still
-    true when it was killed, so that Scrapy's queue there is stale). Empty without JOBDIR or a note."""
+    """What a crawl noted in its JOBDIR: ``run_folder``, and ``running``: true until the crawl closed with every
+    request in Scrapy's queue; still true when it was killed (or stopped before its start requests were all
+    queued), so that Scrapy's queue there is not the whole frontier. Empty without JOBDIR or a note."""
     path = Path(jobdir) / JOB_MARKER if jobdir else None
     if path is None or not path.exists():
         return {}

@@ -35,8 +35,8 @@ class DiskQueueScheduler(Scheduler):
     def from_crawler(cls, crawler: Crawler) -> DiskQueueScheduler:
         jobdir = job_dir(crawler.settings)
         if jobdir and read_job(jobdir).get("running"):
-            logger.warning("The crawl in JOBDIR %s did not close (it was killed): its pending requests are "
-                           "rebuilt from the run folder's tables", jobdir)
+            logger.warning("The crawl in JOBDIR %s was killed (or stopped before it had queued its start requests): "
+                           "its pending requests are rebuilt from the run folder's tables", jobdir)
             shutil.rmtree(Path(jobdir, "requests.queue"), ignore_errors=True)
             Path(jobdir, "requests.seen").unlink(missing_ok=True)
         scheduler = super().from_crawler(crawler)

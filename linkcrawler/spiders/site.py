@@ -116,6 +116,7 @@ class SiteSpider(scrapy.Spider):
         spider.check_exclude = [re.compile(p) for p in spider.config.check_exclude]
         spider.sitemap_urls: set[str] = set()
         spider.sitemap_errors: list[dict[str, Any]] = []
+        spider.start_done = False
         crawler.signals.connect(spider.headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         return spider
@@ -144,6 +145,7 @@ class SiteSpider(scrapy.Spider):
             for item in self.check(url, kind):
                 yield item
         self.frontier, self.pending_checks = [], []
+        self.start_done = True  # everything start() asks for is in Scrapy's queue (saved in JOBDIR on a clean stop)
 
     async def _fetch(self, url: str) -> Response:
         """A file of the site (robots.txt, a sitemap) outside the crawl's queue. Its redirects are followed by
