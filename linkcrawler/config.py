@@ -50,7 +50,7 @@ DEFAULTS: dict[str, Any] = {
     # requests to loopback/private/link-local/shared/multicast/reserved addresses (the site's own host and port
     # aside): auto = allowed only when the start URL's host resolves to such an address; False = never; True = always
     "LINKCRAWLER_ALLOW_PRIVATE_TARGETS": "auto",
-    "LINKCRAWLER_ALLOWED_NETWORKS": [],  # networks contacted even when private targets are not: ["10.1.2.0/24"]
+    "LINKCRAWLER_ALLOWED_NETWORKS": [],  # networks contacted even when private targets are not: 10.1.2.0/24,…
     # the editors' workbook: report.xlsx written when the crawl ends, and its flags
     "LINKCRAWLER_REPORT": True,
     "LINKCRAWLER_MAX_LINKS": 100,  # more links than this on a page is "too many links"

@@ -287,7 +287,9 @@ def test_settings_are_validated_with_their_name():
     with pytest.raises(ValueError, match="LINKCRAWLER_ALLOW_PRIVATE_TARGETS must be auto, False or True"):
         Config.from_settings(Settings({"LINKCRAWLER_ALLOW_PRIVATE_TARGETS": "sometimes"}))
     with pytest.raises(ValueError, match="LINKCRAWLER_ALLOWED_NETWORKS"):
-        Config.from_settings(Settings({"LINKCRAWLER_ALLOWED_NETWORKS": '["127.0.0.300/8"]'}))
+        Config.from_settings(Settings({"LINKCRAWLER_ALLOWED_NETWORKS": "127.0.0.2,127.0.0.300/8"}))
+    config = Config.from_settings(Settings({"LINKCRAWLER_ALLOWED_NETWORKS": "127.0.0.2, 127.0.0.3/32"}))
+    assert config.allowed_networks == ("127.0.0.2", "127.0.0.3/32")
 
 
 def test_address_rule_on_every_spelling():
