@@ -12,6 +12,8 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
+from linkcrawler.addresses import parse_mode, parse_networks
+
 DEFAULTS: dict[str, Any] = {
     # where run folders go: <EXPORT_DIR>/<host>/<UTC timestamp>/
     "LINKCRAWLER_EXPORT_DIR": "exports",
@@ -49,6 +51,10 @@ DEFAULTS: dict[str, Any] = {
     "LINKCRAWLER_CHECK_ROBOTS": True,  # obey the target host's robots.txt
     "LINKCRAWLER_MAX_REDIRECTS": 10,  # hops before a chain is "too many redirects"
     "LINKCRAWLER_RETRY_AFTER_MAX": 60,  # longest Retry-After (seconds) waited for on 429/503
+    # requests to loopback/private/link-local/shared/multicast/reserved addresses (the site's own host and port
+    # aside): auto = allowed only when the start URL's host resolves to such an address; False = never; True = always
+    "LINKCRAWLER_ALLOW_PRIVATE_TARGETS": "auto",
+    "LINKCRAWLER_ALLOWED_NETWORKS": [],  # networks contacted even when private targets are not: 10.1.2.0/24,…
     # the editors' workbook: report.xlsx written when the crawl ends, and its flags
     "LINKCRAWLER_REPORT": True,
     "LINKCRAWLER_MAX_LINKS": 100,  # more links than this on a page is "too many links"
@@ -94,9 +100,20 @@ SCRAPY_DEFAULTS: dict[str, Any] = {
     "USER_AGENT": "linkcrawler/0.1",
     "LOG_LEVEL": "INFO",
     "TELNETCONSOLE_ENABLED": False,
+    # Scrapy 2.19's remote control runs Python code sent over HTTP by whoever holds its token: off, like telnet
+    "REMOTE_CONTROL_ENABLED": False,
+    # pages and checks fetch http(s) only: no file:, ftp:, s3: or data: URL is ever read, whatever a redirect says
+    "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None},
     "ITEM_PIPELINES": {"linkcrawler.pipelines.StorePipeline": 500},
-    # honour Retry-After on 429/503 before Scrapy's RetryMiddleware (550) retries at once
-    "DOWNLOADER_MIDDLEWARES": {"linkcrawler.middlewares.RetryAfterMiddleware": 560},
+    "DOWNLOADER_MIDDLEWARES": {
+        # no request to an address LINKCRAWLER_ALLOW_PRIVATE_TARGETS forbids, before robots.txt is even asked for
+        "linkcrawler.middlewares.AddressGuardMiddleware": 60,
+        # robots.txt read by RFC 9309 (5xx: disallow all; 4xx: allow all; the first 500 KiB)
+        "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+        "linkcrawler.middlewares.RobotsTxtMiddleware": 100,
+        # honour Retry-After on 429/503 before Scrapy's RetryMiddleware (550) retries at once
+        "linkcrawler.middlewares.RetryAfterMiddleware": 560,
+    },
     "EXTENSIONS": {"linkcrawler.extensions.Progress": 500},
     # verify TLS certificates like a browser, so that certificate errors are reported, not ignored
     "DOWNLOAD_VERIFY_CERTIFICATES": True,
@@ -137,6 +154,8 @@ class Config:
     check_robots: bool = DEFAULTS["LINKCRAWLER_CHECK_ROBOTS"]
     max_redirects: int = DEFAULTS["LINKCRAWLER_MAX_REDIRECTS"]
     retry_after_max: float = DEFAULTS["LINKCRAWLER_RETRY_AFTER_MAX"]
+    allow_private_targets: str = DEFAULTS["LINKCRAWLER_ALLOW_PRIVATE_TARGETS"]
+    allowed_networks: tuple[str, ...] = ()
     report: bool = DEFAULTS["LINKCRAWLER_REPORT"]
     max_links: int = DEFAULTS["LINKCRAWLER_MAX_LINKS"]
     max_external_links: int = DEFAULTS["LINKCRAWLER_MAX_EXTERNAL_LINKS"]
@@ -183,4 +202,13 @@ class Config:
         if bad:
             raise ValueError(f"LINKCRAWLER_POSITION_RULES: unknown positions {bad}; use one of {POSITIONS}")
         values["generic_anchors"] = tuple(a.lower() for a in values["generic_anchors"])
+        try:
+            values["allow_private_targets"] = parse_mode(values["allow_private_targets"])
+        except ValueError:
+            raise ValueError(f"LINKCRAWLER_ALLOW_PRIVATE_TARGETS must be auto, False or True, not "
+                             f"{values['allow_private_targets']!r}") from None
+        try:
+            parse_networks(values["allowed_networks"])
+        except ValueError as exc:
+            raise ValueError(f"LINKCRAWLER_ALLOWED_NETWORKS: {exc}") from None
         return cls(**values)

@@ -26,9 +26,9 @@ from twisted.internet.task import deferLater
 from linkcrawler import __version__
 from linkcrawler.config import Config
 from linkcrawler.items import LINK_COLUMNS, PAGE_COLUMNS, PageItem
-from linkcrawler.runfolder import new_run_folder, prune, read_meta, write_meta
+from linkcrawler.runfolder import JOB_MARKER, new_run_folder, prune, read_job, read_meta, write_job, write_meta
 from linkcrawler.tables import TableWriter, iter_chunks, rewrite_table, table_path
-from linkcrawler.targets import TARGET_COLUMNS, PageAnswer, Target, resolve_internal, restore_target
+from linkcrawler.targets import TARGET_COLUMNS, PageAnswer, Target, resolve_internal, restore_target, result_of
 from linkcrawler.template import PageCounts, decide, link_key, place_key
 
 logger = logging.getLogger(__name__)
@@ -84,25 +84,24 @@ class StorePipeline:
         start_url = spider.start_url
         started = datetime.now(UTC)
         jobdir = self.crawler.settings.get("JOBDIR")
-        marker = Path(jobdir) / "linkcrawler.json" if jobdir else None
-        resume = marker is not None and marker.exists()
+        job = read_job(jobdir)
+        resume = bool(job.get("run_folder"))
         if spider.claims.distributed:
             if spider.claims.late:
                 return
             self._open_part(spider, started)
         elif resume:
-            self.folder = Path(json.loads(marker.read_text(encoding="utf-8"))["run_folder"])
+            self.folder = Path(job["run_folder"])
             self.meta = read_meta(self.folder)
             self.meta["resumed"] = self.meta.get("resumed", 0) + 1
-            self._restore(spider)
+            self._restore(spider, killed=bool(job.get("running")))
             logger.info("Resuming the crawl in the run folder %s", self.folder)
         else:
             self.folder = new_run_folder(self.config.export_dir, start_url, started)
             self.meta = self._new_meta(start_url, started)
-            if marker is not None:
-                marker.parent.mkdir(parents=True, exist_ok=True)
-                marker.write_text(json.dumps({"run_folder": str(self.folder.resolve())}), encoding="utf-8")
             logger.info("Writing the run folder %s", self.folder)
+        if jobdir and self.part is None:  # "running" until the crawl closes: a killed crawl is told apart
+            write_job(jobdir, self.folder, running=True)
         spider.run_folder = self.folder
         self.crawler.stats.set_value("linkcrawler/run_folder", str(self.folder))
         if self.part is None:
@@ -139,23 +138,79 @@ class StorePipeline:
         self._open_writers(self.part)
         logger.info("Writing part tables into %s", self.part)
 
-    def _restore(self, spider: Any) -> None:
-        """Rebuild what the interrupted crawl knew from its tables, so that every row ends up exactly once."""
+    def _restore(self, spider: Any, killed: bool) -> None:
+        """Rebuild what the interrupted crawl knew from its tables, so that every row ends up exactly once.
+
+        After a clean stop (Ctrl-C) Scrapy's queue in JOBDIR holds the pending requests. After a kill it is
+        lost (see ``DiskQueueScheduler``), and the tables are all there is: a page counts as stored when its row
+        and all its recorded link rows (``outlinks`` but those over the limit) are there (others are dropped and
+        fetched again), and the pages its
+        followed links and redirects lead to, and the outside targets of its links, that have no row yet are
+        asked for again.
+        """
+        fmt = self.config.format
         # internal targets are resolved again when the crawl ends; external checks stay
-        rewrite_table(self.folder, "targets", self.config.format,
-                      lambda chunk: {"_keep": [m != "crawl" for m in chunk["method"]]})
+        rewrite_table(self.folder, "targets", fmt, lambda chunk: {"_keep": [m != "crawl" for m in chunk["method"]]})
+        if killed:
+            self._drop_unfinished_pages()
         for chunk in iter_chunks(self.folder, "pages"):
             self._replay_pages(chunk, [True] * len(chunk["url"]))
         for chunk in iter_chunks(self.folder, "links"):
             self._replay_links(chunk, [True] * len(chunk["url"]))
         for chunk in iter_chunks(self.folder, "targets"):
             self._replay_targets(chunk)
-        spider.restore(self.answers.keys(), self.checks.keys())
+        if killed:
+            spider.restore(self.answers.keys(), self.checks.keys(), self._frontier(), self._pending_checks())
+        else:
+            spider.restore(self.answers.keys(), self.checks.keys())
+
+    def _drop_unfinished_pages(self) -> None:
+        """Keep the pages whose row and every link row were written before the crawl was killed."""
+        links: dict[int, int] = {}
+        for chunk in iter_chunks(self.folder, "links"):
+            for page in chunk["page"]:
+                links[hash(page)] = links.get(hash(page), 0) + 1
+        done: set[int] = set()
+        for chunk in iter_chunks(self.folder, "pages"):
+            for url, outlinks, over in zip(chunk["url"], chunk["outlinks"], chunk["links_over_limit"], strict=True):
+                if links.get(hash(url), 0) == (_number(outlinks, int) or 0) - (_number(over, int) or 0):
+                    done.add(hash(url))
+        fmt = self.config.format
+        rewrite_table(self.folder, "pages", fmt, lambda chunk: {"_keep": [hash(u) in done for u in chunk["url"]]})
+        rewrite_table(self.folder, "links", fmt, lambda chunk: {"_keep": [hash(p) in done for p in chunk["page"]]})
+
+    def _frontier(self) -> list[tuple[str, str, int]]:
+        """``(url, referrer, depth)`` of the pages that followed links and redirects lead to and that have no row:
+        the first page found leading there is the referrer, depth is the shortest click path."""
+        referrers: dict[int, int] = {}
+        for edge in self.edges:  # in the order the links were stored
+            target = edge & 0xFFFFFFFF
+            if target not in referrers and self.urls[target] not in self.answers:
+                referrers[target] = edge >> 32
+        depth = self._depths()
+        return sorted(((self.urls[t], self.urls[r], max(int(depth[t]), 0)) for t, r in referrers.items()),
+                      key=lambda entry: entry[2])
+
+    def _pending_checks(self) -> list[tuple[str, str]]:
+        """``(url, kind)`` of the outside targets of stored links and redirects that were not checked yet."""
+        pending: dict[str, str] = {}
+        for chunk in iter_chunks(self.folder, "links"):
+            for url, kind, blocked in zip(chunk["url"], chunk["kind"], chunk["robots_blocked"], strict=True):
+                if kind in ("external", "affiliate") and blocked not in (True, "True") and url not in self.checks:
+                    pending.setdefault(url, kind)
+        for answer in self.answers.values():
+            target = answer.redirect_target
+            if target and target not in self.checks and target.startswith(("http://", "https://")):
+                pending.setdefault(target, "external")
+        return list(pending.items())
 
     # --- what the close-time work needs, counted as rows are stored (or replayed from tables) ------------------
 
     def _is_internal(self, url: str) -> bool:
-        return self.crawler.spider.classifier.is_internal(urlsplit(url))
+        try:
+            return self.crawler.spider.classifier.is_internal(urlsplit(url))
+        except ValueError:  # a redirect_target that is no URL (a page's error says "bad redirect")
+            return False
 
     def _id(self, url: str) -> int:
         number = self.ids.get(url)
@@ -247,16 +302,17 @@ class StorePipeline:
         if page.url in self.answers:  # fetched again after an interruption: its rows are written already
             return item
         self._note_page(page.url, PageAnswer(page.status, page.redirect_target, page.error, page.response_ms))
-        self.pages.write([_page_row(page)])
         stats = self.crawler.stats
         stats.inc_value("linkcrawler/pages")
         stats.inc_value("linkcrawler/links", len(item.links))
+        # the link rows reach the disk before the page row: a page row is there only with all its links
         if item.links:
             self.links.write([_link_row(link) for link in item.links])
             for link in item.links:
                 self._note_link(page.url, link.url, link.kind, link.robots_blocked, link.follow)
+            self.links.flush()
+        self.pages.write([_page_row(page)])
         self.pages.flush()
-        self.links.flush()
         return item
 
     def close_spider(self) -> None:
@@ -273,11 +329,16 @@ class StorePipeline:
         classifier = self.crawler.spider.classifier
         internal = [url for url, n in zip(self.urls, self.inlinks, strict=True)
                     if n and url not in self.checks and classifier.is_internal(urlsplit(url))]
+        limit = self.crawler.settings.getint("URLLENGTH_LIMIT")
         for url in internal:
             target = resolve_internal(url, self.answers, self.checks, self.config.max_redirects)
             target.kind = classifier.kind(url, urlsplit(url))[0]
             if url in self.blocked:
                 target.error, target.result = "robots", "blocked"
+            elif target.error == "not crawled" and limit and len(target.final_url) > limit:
+                target.error = "url too long"
+                target.result = result_of(None, target.error, external=False, redirects=target.redirects)
+                target.detail = f"more than URLLENGTH_LIMIT ({limit}) characters: not fetched"
             self.checks[url] = target
             self.targets.write([_target_row(target)])
         for writer in (self.pages, self.links, self.targets):
@@ -413,10 +474,16 @@ class StorePipeline:
         if self.part is not None and not await self._finish_worker(spider.claims, reason, round(peak_mb)):
             return
         self.meta.update(finished_at=datetime.now(UTC).isoformat(), finish_reason=reason, peak_rss_mb=round(peak_mb))
+        if spider.robots_note:
+            self.meta["robots"] = spider.robots_note
+        if spider.sitemap_errors:
+            self.meta["sitemap_errors"] = spider.sitemap_errors
         write_meta(self.folder, self.meta)
         jobdir = self.crawler.settings.get("JOBDIR")
         if jobdir and reason == "finished":  # done: the same JOBDIR starts a new run folder next time
-            (Path(jobdir) / "linkcrawler.json").unlink(missing_ok=True)
+            (Path(jobdir) / JOB_MARKER).unlink(missing_ok=True)
+        elif jobdir:  # stopped cleanly: Scrapy saved its queue in JOBDIR, whole unless start() was cut short
+            write_job(jobdir, self.folder, running=not spider.start_done)
         if self.config.report:
             self._report()
         prune(self.folder.parent, self.config.keep_runs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,14 +13,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 STAMP = "%Y%m%dT%H%M%SZ"
+JOB_MARKER = "linkcrawler.json"  # in JOBDIR: the run folder a resumed crawl writes into
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 logger = logging.getLogger(__name__)
 
 
 def site_dirname(url: str) -> str:
-    """Folder name of a site: its host, with ``_port`` when the URL names a port."""
+    """Folder name of a site: its host, with ``_port`` when the URL names a port. Always one plain folder name
+    (letters, digits, ``.``, ``-``, ``_``; no leading dot), so that no start URL (``http://../``) puts its run
+    folder outside the export root."""
     parts = urlsplit(url)
-    host = (parts.hostname or "site").replace(":", "_")  # IPv6 literals
-    return f"{host}_{parts.port}" if parts.port else host
+    host = _UNSAFE.sub("_", parts.hostname or "").lstrip(".") or "site"  # ":" of IPv6 literals becomes "_"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}_{port}" if port else host
 
 
 def new_run_folder(export_dir: str | Path, start_url: str, now: datetime | None = None) -> Path:
@@ -66,3 +75,21 @@ def prune(site_folder: Path, keep: int) -> list[Path]:
         shutil.rmtree(folder)
         logger.info("Removed old run folder %s (LINKCRAWLER_KEEP_RUNS=%d)", folder, keep)
     return doomed
+
+
+def read_job(jobdir: str | Path | None) -> dict[str, Any]:
+    """What a crawl noted in its JOBDIR: ``run_folder``, and ``running``: true until the crawl closed with every
+    request in Scrapy's queue; still true when it was killed (or stopped before its start requests were all
+    queued), so that Scrapy's queue there is not the whole frontier. Empty without JOBDIR or a note."""
+    path = Path(jobdir) / JOB_MARKER if jobdir else None
+    if path is None or not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_job(jobdir: str | Path, run_folder: Path, running: bool) -> None:
+    path = Path(jobdir) / JOB_MARKER
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"run_folder": str(run_folder.resolve()), "running": running}), encoding="utf-8")
+    os.replace(tmp, path)

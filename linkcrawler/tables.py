@@ -1,8 +1,9 @@
 """Tables of a run folder, written row by row as the crawl goes and read back with pandas.
 
-CSV tables (``links.csv``) are flushed after each page, so an interrupted crawl leaves every finished page's
-rows readable. Parquet tables are folders of part files (``links.parquet/part-00000.parquet``); each part is
-complete once written, and the last one is written when the crawl closes.
+CSV tables (``links.csv``) get their header when opened and are flushed after each page, so an interrupted crawl
+leaves every finished page's rows readable. Parquet tables are folders of part files
+(``links.parquet/part-00000.parquet``); each part is complete once written, and the last one is written when
+the crawl closes.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class TableWriter:
         self.rows = 0
         if fmt == "csv":
             self.path = folder / f"{name}.csv"
-            if append and self.path.exists():
+            if append and self.path.exists() and self.path.stat().st_size:
                 _cut_partial_line(self.path)
                 with open(self.path, encoding="utf-8", newline="") as existing:
                     self.rows = max(0, sum(1 for _ in csv.reader(existing)) - 1)
@@ -80,6 +81,7 @@ class TableWriter:
                 self._file = open(self.path, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed in close()
                 self._csv = csv.writer(self._file)
                 self._csv.writerow(self.columns)
+                self._file.flush()  # a crawl killed before its first row still leaves a readable table
         else:
             self.path = folder / f"{name}.parquet"
             self.path.mkdir(exist_ok=True)
@@ -183,6 +185,8 @@ def read_frames(
         if path is None:
             return
         if path.suffix == ".csv":
+            if not path.stat().st_size:  # left by a crawl killed before writing its header (older versions)
+                return
             text = {c for c in wanted if types[c] == "str"}
             read = pd.read_csv(path, usecols=lambda c: c in wanted, dtype=dtypes, keep_default_na=False,
                                na_values={c: [""] for c in wanted if c not in text}, chunksize=rows)

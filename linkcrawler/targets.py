@@ -8,8 +8,9 @@
 - ``unverified``: an external server refused the checker as a bot (401/403/429 and LinkedIn's 999), which says
   nothing about whether a person gets the page;
 - ``error``: no answer that says either way (timeout, TLS/certificate failure, size limit…);
-- ``blocked``: robots.txt disallows fetching it; ``skipped``: excluded by settings; ``unchecked``: never fetched
-  (beyond the crawl's limits, or the crawl stopped first).
+- ``blocked``: robots.txt disallows fetching it, or its host is a private address the crawl may not contact;
+  ``skipped``: excluded by settings (or longer than ``URLLENGTH_LIMIT``); ``unchecked``: never fetched (beyond the
+  crawl's limits, or the crawl stopped first).
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import SplitResult, urlsplit
+
+from linkcrawler.extract import resolve
 
 # statuses of a HEAD request that do not tell about the resource: ask again with GET
 HEAD_REFUSED = frozenset({400, 403, 405, 406, 500, 501})
 BOT_REFUSED = frozenset({401, 403, 429, 999})
-BROKEN_ERRORS = frozenset({"dns", "refused", "redirect loop", "too many redirects", "connection", "bad redirect"})
+BROKEN_ERRORS = frozenset({"dns", "refused", "redirect loop", "too many redirects", "connection", "bad redirect",
+                           "unsupported redirect scheme"})
 _BOT_HEADERS = (
     (b"cf-mitigated", "cloudflare"),
     (b"x-datadome", "datadome"),
@@ -75,9 +80,9 @@ def chain_text(hops: list[tuple[int, str]], final_status: int | None, final_url:
 def result_of(final_status: int | None, error: str, external: bool, redirects: int) -> str:
     """The editor's word for an answer (see the module docstring)."""
     if error:
-        if error == "robots":
+        if error in ("robots", "blocked address"):
             return "blocked"
-        if error == "excluded":
+        if error == "excluded" or (error == "url too long" and not redirects):
             return "skipped"
         if error == "not crawled":
             return "unchecked"
@@ -89,6 +94,34 @@ def result_of(final_status: int | None, error: str, external: bool, redirects: i
     if external and final_status in BOT_REFUSED:
         return "unverified"
     return "broken"
+
+
+def follow_location(base: str, location: str, max_length: int = 0) -> tuple[str, SplitResult | None, str]:
+    """Where a redirect's ``Location`` leads: ``(url, parts, error)``, error a word of ``ERRORS`` or ''.
+
+    ``bad redirect`` when the header is no usable URL (an authority without a host such as ``http:///x``, a bad
+    IPv6 literal, a port out of range), ``unsupported redirect scheme`` when it leads out of http(s)
+    (``file:``, ``ftp:``, ``javascript:``, ``mailto:``), ``url too long`` past ``max_length`` characters; the
+    url is then the header's text, parts None but for a URL too long.
+    """
+    location = location.strip()
+    try:
+        given = urlsplit(location)
+    except ValueError:
+        return location, None, "bad redirect"
+    scheme = given.scheme.lower()
+    if scheme and scheme not in ("http", "https"):
+        return location, None, "unsupported redirect scheme"
+    if location.partition(":")[2 if scheme else 0].startswith("//") and not given.hostname:
+        return location, None, "bad redirect"  # urljoin would read "http:///x" as the path /x of the base
+    target, _, parts, _ = resolve(base, location)
+    if parts is None:
+        return location, None, "bad redirect"
+    if parts.scheme not in ("http", "https"):
+        return location, None, "unsupported redirect scheme"
+    if max_length and len(target) > max_length:
+        return target, parts, "url too long"
+    return target, parts, ""
 
 
 def bot_protection(headers: Mapping[bytes, object]) -> str:

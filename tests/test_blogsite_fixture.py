@@ -65,11 +65,11 @@ def main_text(root):
 def facts(root) -> tuple[int, list, list, float]:
     """(main-text words, internal editorial links, external editorial links, share of words inside links)."""
     body = main_text(root)
-    words = len(body.text_content().split())
+    words = len("".join(body.itertext()).split())
     editorial = [a for a in links(body) if a.get("data-editorial") == "true"]
     internal = [a for a in editorial if a.get("href").startswith("/")]
     external = [a for a in editorial if not a.get("href").startswith("/")]
-    link_words = sum(len(a.text_content().split()) for a in editorial)
+    link_words = sum(len("".join(a.itertext()).split()) for a in editorial)
     return words, internal, external, link_words / words
 
 
@@ -190,7 +190,7 @@ def test_template_blocks_on_every_page(blog):
             assert all(a.get("data-editorial") == "false" for a in got), (path, name)
             if block.links is not None:
                 expected = [(text, path + href if href.startswith("?") else href) for text, href in block.links]
-                actual = [(" ".join(a.text_content().split()) or a.find("img").get("alt"), a.get("href"))
+                actual = [(" ".join("".join(a.itertext()).split()) or a.find("img").get("alt"), a.get("href"))
                           for a in got]
                 assert actual == expected, (path, name)
 

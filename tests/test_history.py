@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from linkcrawler.demo.server import Server
-from linkcrawler.sitemaps import parse_sitemap
+from linkcrawler.sitemaps import MAX_SITEMAP_BYTES, SitemapError, parse_sitemap
 from linkcrawler.tables import read_table
 from tests.conftest import run_crawl
 
@@ -132,7 +132,12 @@ def test_parse_sitemap_variants():
     urlset = b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc> http://s/a </loc></url></urlset>'
     assert parse_sitemap(urlset) == ("urlset", ["http://s/a"])
     assert parse_sitemap(gzip.compress(urlset)) == ("urlset", ["http://s/a"])
-    assert parse_sitemap(b"<html>not a sitemap") == ("", []) or parse_sitemap(b"<html>not a sitemap")[1] == []
+    with pytest.raises(SitemapError, match="not a sitemap"):
+        parse_sitemap(b"<html>not a sitemap")
+    with pytest.raises(SitemapError, match="bad gzip"):
+        parse_sitemap(gzip.compress(urlset)[:-12])  # truncated: Scrapy's gunzip would keep what it got, silently
+    with pytest.raises(SitemapError, match="size limit"):
+        parse_sitemap(gzip.compress(b"<urlset>" + b" " * (MAX_SITEMAP_BYTES + 1)))
 
 
 @pytest.mark.parametrize("rows", [1, 2, 1000])

@@ -3,6 +3,7 @@ every row exactly once and equal to an uninterrupted crawl's."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -80,6 +81,82 @@ def test_interrupted_and_resumed_equals_uninterrupted(site, tmp_path):
     assert inlinks.equals(exp_pages.set_index("url")[["inlinks", "unique_inlinks"]].sort_index())
     statuses = links.set_index(["page", "index"])["result"].sort_index()
     assert statuses.equals(exp_links.set_index(["page", "index"])["result"].sort_index())
+
+
+def stop_midway(command: list[str], exports, sig: signal.Signals, after_pages: int) -> subprocess.Popen:
+    """Start the crawl and send it ``sig`` once its pages table has more than ``after_pages`` rows."""
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        found = list(exports.glob("*/*/pages.csv"))
+        if found and found[0].read_text().count("\n") > after_pages + 1:
+            break
+        time.sleep(0.02)
+    process.send_signal(sig)
+    process.wait(timeout=120)
+    return process
+
+
+def test_killed_and_resumed_equals_uninterrupted(site, tmp_path):
+    """SIGKILL (an OOM kill, a reboot) leaves no queue in JOBDIR: the frontier comes back from the tables."""
+    settings = ["CONCURRENT_REQUESTS=4", "LINKCRAWLER_REPORT=False"]
+    whole = run_crawl(site.url, tmp_path / "whole", *settings)
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    exp_pages, exp_links, exp_targets = tables(only_run_folder(tmp_path / "whole"))
+
+    jobdir, exports = tmp_path / "job", tmp_path / "resumed"
+    command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"url={site.url}", "-s",
+               f"LINKCRAWLER_EXPORT_DIR={exports}", "-s", f"JOBDIR={jobdir}"] + [
+        arg for s in settings for arg in ("-s", s)]
+    stop_midway(command, exports, signal.SIGKILL, after_pages=10)
+    folder = only_run_folder(exports)
+    first = len(read_table(folder, "pages"))
+    assert 10 < first < PAGES, "the crawl was not killed midway"
+    stop_midway(command, exports, signal.SIGKILL, after_pages=first + 5)  # killed again while resuming
+    assert first < len(read_table(folder, "pages")) < PAGES + 1
+
+    resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "its pending requests are rebuilt from the run folder's tables" in resumed.stderr
+    assert only_run_folder(exports) == folder
+    pages, links, targets = tables(folder)
+    assert pages["url"].is_unique and set(pages["url"]) == set(exp_pages["url"])
+    assert not links.duplicated(["page", "index"]).any() and len(links) == len(exp_links)
+    assert targets["url"].is_unique and set(targets["url"]) == set(exp_targets["url"])
+    inlinks = pages.set_index("url")[["inlinks", "unique_inlinks", "depth"]].sort_index()
+    assert inlinks.equals(exp_pages.set_index("url")[["inlinks", "unique_inlinks", "depth"]].sort_index())
+    statuses = targets.set_index("url")[["status", "result"]].sort_index()
+    assert statuses.equals(exp_targets.set_index("url")[["status", "result"]].sort_index())
+    assert json.loads((folder / "run.json").read_text())["finish_reason"] == "finished"
+
+
+def test_tables_of_a_crawl_killed_before_its_first_row_are_readable(tmp_path):
+    site = tmp_path / "slow"
+    site.mkdir()
+    with Server(site, {"/": Route(200, b"<a href='/x'>x</a>", delay=30)}) as server:
+        exports = tmp_path / "exports"
+        command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"url={server.url}",
+                   "-s", f"LINKCRAWLER_EXPORT_DIR={exports}"]
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not [p for _, _, p in server.log if p == "/"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.kill()
+        process.wait(timeout=30)
+    folder = only_run_folder(exports)
+    for name in ("pages", "links", "targets"):
+        assert (folder / f"{name}.csv").read_text().startswith(TABLES_FIRST_COLUMN[name])
+        assert read_table(folder, name).empty
+    for name in ("pages", "links", "targets"):  # as older versions left them
+        (folder / f"{name}.csv").write_bytes(b"")
+        assert read_table(folder, name).empty
+    report = subprocess.run([sys.executable, "-m", "scrapy", "report", str(folder)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert report.returncode == 0, report.stderr[-2000:]
+    assert (folder / "report.xlsx").exists()
+
+
+TABLES_FIRST_COLUMN = {"pages": "url,status,", "links": "page,index,", "targets": "url,kind,"}
 
 
 def test_progress_line_on_a_terminal_only(site, tmp_path):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from protego import Protego
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, StopDownload
@@ -21,12 +21,22 @@ from w3lib.url import safe_url_string
 from linkcrawler.classify import Classifier
 from linkcrawler.config import DEFAULTS, POSITIONS, SCRAPY_DEFAULTS, Config
 from linkcrawler.distributed import NEW_CHECK, Claims, RedisCrawl, worker_settings
-from linkcrawler.errors import error_class
-from linkcrawler.extract import extract, parse_page, resolve
+from linkcrawler.errors import error_class, error_detail
+from linkcrawler.extract import extract, parse_page
 from linkcrawler.items import Page, PageItem
 from linkcrawler.position import UserRules
-from linkcrawler.sitemaps import collect
-from linkcrawler.targets import BOT_REFUSED, HEAD_REFUSED, Target, bot_protection, chain_text, now_iso, result_of
+from linkcrawler.robots import parse_robots
+from linkcrawler.sitemaps import SitemapError, collect
+from linkcrawler.targets import (
+    BOT_REFUSED,
+    HEAD_REFUSED,
+    Target,
+    bot_protection,
+    chain_text,
+    follow_location,
+    now_iso,
+    result_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +93,13 @@ class SiteSpider(scrapy.Spider):
         spider.classifier = Classifier.for_site(spider.start_url, spider.config)
         spider.rules = UserRules.compile(spider.config.position_rules)
         spider.robots = None
+        spider.robots_note = ""  # what was unusual about the site's robots.txt (a 5xx answer, its size)
         spider.robots_agent = crawler.settings.get("USER_AGENT") or "*"
+        # one decision per URL: site-wide menus repeat the same links on every page
+        spider.robots_allowed = lru_cache(maxsize=4_096)(spider._robots_allowed)
+        spider.url_limit = crawler.settings.getint("URLLENGTH_LIMIT")
+        spider.frontier: list[tuple[str, str, int]] = []  # (url, referrer, depth) to requeue on resume
+        spider.pending_checks: list[tuple[str, str]] = []  # (url, kind) to check on resume
         if spider.config.redis_url:
             if crawler.settings.get("JOBDIR"):
                 raise ValueError("JOBDIR and LINKCRAWLER_REDIS_URL do not go together: a shared crawl keeps its "
@@ -99,6 +115,8 @@ class SiteSpider(scrapy.Spider):
         spider.check_include = [re.compile(p) for p in spider.config.check_include]
         spider.check_exclude = [re.compile(p) for p in spider.config.check_exclude]
         spider.sitemap_urls: set[str] = set()
+        spider.sitemap_errors: list[dict[str, Any]] = []
+        spider.start_done = False
         crawler.signals.connect(spider.headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         return spider
@@ -115,17 +133,37 @@ class SiteSpider(scrapy.Spider):
         request = self.page_request(self.start_url, referrer="")
         if request is not None:
             yield request
+        elif len(self.start_url) > self.url_limit:
+            yield PageItem(Page(url=self.start_url, error="url too long"))
+        for url, referrer, depth in self.frontier:  # a resumed crawl's pages found but not fetched before
+            request = self.page_request(url, referrer, depth) if self.robots_allowed(url) else None
+            if request is not None:
+                request.meta["depth"] = depth
+                request.priority = -depth * self.settings.getint("DEPTH_PRIORITY")
+                yield request
+        for url, kind in self.pending_checks:
+            for item in self.check(url, kind):
+                yield item
+        self.frontier, self.pending_checks = [], []
+        self.start_done = True  # everything start() asks for is in Scrapy's queue (saved in JOBDIR on a clean stop)
 
-    async def _fetch_body(self, url: str) -> bytes | None:
-        """The body of a 200 answer for a file of the site (robots.txt, sitemaps), outside the crawl's queue."""
+    async def _fetch(self, url: str) -> Response:
+        """A file of the site (robots.txt, a sitemap) outside the crawl's queue. Its redirects are followed by
+        Scrapy's RedirectMiddleware (http(s) only; each hop through the address guard)."""
+        return await self.crawler.engine.download_async(Request(url, meta={"dont_obey_robotstxt": True},
+                                                                priority=1))
+
+    async def _fetch_sitemap(self, url: str, optional: bool) -> bytes | None:
+        """A sitemap's body; None when an ``optional`` one (``/sitemap.xml``, not named anywhere) is absent."""
         try:
-            response = await self.crawler.engine.download_async(
-                Request(url, meta={"dont_obey_robotstxt": True, "handle_httpstatus_all": True}, priority=1)
-            )
-        except Exception as exc:  # noqa: BLE001 - a missing robots.txt or sitemap is normal
-            logger.info("Could not fetch %s (%s)", url, error_class(exc))
+            response = await self._fetch(url)
+        except Exception as exc:  # noqa: BLE001 - recorded as the sitemap's error
+            raise SitemapError(error_class(exc), error_detail(exc)) from None
+        if response.status == 200:
+            return response.body
+        if optional and 400 <= response.status < 500:
             return None
-        return response.body if response.status == 200 else None
+        raise SitemapError("bad status", f"answered {response.status}")
 
     async def _probe_start(self) -> None:
         """A worker may never fetch the start page itself: it learns from one request whether the site moved
@@ -137,8 +175,8 @@ class SiteSpider(scrapy.Spider):
             return
         location = response.headers.get(b"Location")
         if 300 <= response.status < 400 and location:
-            target, _, parts, _ = resolve(response.url, location.decode("latin-1").strip())
-            if parts is not None:
+            target, parts, error = follow_location(response.url, location.decode("latin-1"), self.url_limit)
+            if not error:
                 self._adopt_moved_host(target, parts)
 
     def _adopt_moved_host(self, target: str, parts: Any) -> None:
@@ -153,16 +191,29 @@ class SiteSpider(scrapy.Spider):
             logger.info("Start URL redirects to %s; crawling that host too", target)
 
     async def _load_sitemaps(self) -> None:
-        """Read the site's sitemaps; their URLs are crawled once the links are (see ``spider_idle``)."""
+        """Read the site's sitemaps; their URLs are crawled once the links are (see ``spider_idle``). A sitemap
+        that cannot be read is recorded in ``sitemap_errors`` (run.json) and logged; the crawl goes on."""
         robots_url = urljoin(self.start_url, "/robots.txt")
-        roots = [urljoin(robots_url, u) for u in self.robots.sitemaps] if self.robots is not None else []
-        roots.append(urljoin(self.start_url, "/sitemap.xml"))
-        urls = await collect(roots, self._fetch_body, self.config.max_pages)
-        self.sitemap_urls = {
-            safe_url_string(u) for u in urls if self.classifier.is_internal(urlsplit(safe_url_string(u)))
-        }
+        default = urljoin(self.start_url, "/sitemap.xml")
+        try:
+            roots = [urljoin(robots_url, u) for u in self.robots.sitemaps] if self.robots is not None else []
+            urls = await collect([*roots, default], lambda url: self._fetch_sitemap(url, url == default),
+                                 self.config.max_pages, self.sitemap_errors)
+            self.sitemap_urls = {u for u in map(self._sitemap_page, urls) if u}
+        except Exception as exc:  # noqa: BLE001 - sitemaps are never the end of the crawl
+            logger.warning("Could not read the sitemaps", exc_info=True)
+            self.sitemap_errors.append({"url": default, "error": "failed", "detail": type(exc).__name__})
         if self.sitemap_urls:
             logger.info("Sitemaps list %d URLs of the site", len(self.sitemap_urls))
+
+    def _sitemap_page(self, loc: str) -> str:
+        """A sitemap entry as a URL of the site to crawl, or '' (another site, not http(s), unusable)."""
+        try:
+            url = safe_url_string(loc)
+            parts = urlsplit(url)
+            return url if parts.scheme in ("http", "https") and self.classifier.is_internal(parts) else ""
+        except ValueError:
+            return ""
 
     def spider_idle(self) -> None:
         """When the links are crawled (by every worker of a shared crawl), fetch the sitemap URLs no link
@@ -187,26 +238,39 @@ class SiteSpider(scrapy.Spider):
             raise DontCloseSpider
 
     async def _load_robots(self) -> None:
-        """Fetch the site's robots.txt once, so that links it disallows are marked and not requested."""
-        body = await self._fetch_body(urljoin(self.start_url, "/robots.txt"))
-        if body is not None:
-            self.robots = Protego.parse(body.decode("utf-8", "replace"))
+        """Fetch the site's robots.txt once (its redirects followed), so that links it disallows are marked and
+        not requested; read by RFC 9309 (:mod:`linkcrawler.robots`: a 5xx answer disallows everything)."""
+        url = urljoin(self.start_url, "/robots.txt")
+        try:
+            response = await self._fetch(url)
+        except Exception as exc:  # noqa: BLE001 - no robots.txt to obey: the pages say what the site does
+            logger.info("Could not fetch %s (%s): nothing disallowed", url, error_class(exc))
+            return
+        self.robots, self.robots_note = parse_robots(response.status, response.body)
+        if self.robots_note:
+            logger.warning("%s: %s", response.url, self.robots_note)
 
-    def restore(self, page_urls: Iterable[str], target_urls: Iterable[str]) -> None:
-        """Resuming from JOBDIR: URLs fetched and targets checked before the interruption are not asked for again."""
+    def restore(self, page_urls: Iterable[str], target_urls: Iterable[str],
+                frontier: Iterable[tuple[str, str, int]] = (), checks: Iterable[tuple[str, str]] = ()) -> None:
+        """Resuming from JOBDIR: URLs fetched and targets checked before the interruption are not asked for again;
+        after a crash (Scrapy's queue lost) the ``frontier`` pages and the pending ``checks`` are asked for."""
         self.claims.restore(page_urls, target_urls)
+        self.frontier, self.pending_checks = list(frontier), list(checks)
 
-    def robots_allowed(self, url: str) -> bool:
+    def _robots_allowed(self, url: str) -> bool:
         return self.robots is None or self.robots.can_fetch(url, self.robots_agent)
 
     def page_request(self, url: str, referrer: str, depth: int = 0) -> Request | None:
-        """A request for an internal URL, once per URL, within LINKCRAWLER_MAX_PAGES and LINKCRAWLER_MAX_DEPTH."""
-        if depth > self.config.max_depth or not self.claims.claim_page(url):
+        """A request for an internal URL, once per URL, within LINKCRAWLER_MAX_PAGES and LINKCRAWLER_MAX_DEPTH.
+        A URL longer than URLLENGTH_LIMIT is not asked for (its target row says ``url too long``)."""
+        if depth > self.config.max_depth or len(url) > self.url_limit or not self.claims.claim_page(url):
             return None
         return Request(url, callback=self.parse_page, errback=self.page_failed,
                        meta={**PAGE_META, "referrer": referrer}, dont_filter=not self.filter_pages)
 
-    def parse_page(self, response: Response) -> Iterator[PageItem | Request]:
+    def parse_page(self, response: Response) -> Iterator[PageItem | Request | Target]:
+        """The page row and its link rows, the requests for what it leads to, and the checks of its outside
+        targets. Whatever goes wrong in reading the answer, the page keeps its row (``parse error``)."""
         meta = response.meta
         page = Page(
             url=response.url,
@@ -218,21 +282,33 @@ class SiteSpider(scrapy.Spider):
             response_ms=round(meta["download_latency"] * 1000, 1) if "download_latency" in meta else None,
         )
         follow: list[str] = []
-        links = []
-        location = response.headers.get(b"Location")
-        if 300 <= response.status < 400 and location:
-            page.redirect_target = self._redirect(page, response, location.decode("latin-1"), follow)
-        elif 200 <= response.status < 300 and self._is_html(response, page.content_type):
-            links = self._parse_html(page, response, follow)
-        for url in follow:
-            request = self.page_request(url, referrer=page.url, depth=(page.depth or 0) + 1)
-            if request is not None:
-                yield request
-        for link in links:
-            if link.kind in ("external", "affiliate") and not link.robots_blocked:
-                yield from self.check(link.url, link.kind)
-        if page.redirect_target and not self.classifier.is_internal(urlsplit(page.redirect_target)):
-            yield from self.check(page.redirect_target, "external")
+        links: list = []
+        outside = ""  # where a redirect leaves the site
+        try:
+            location = response.headers.get(b"Location")
+            if 300 <= response.status < 400 and location:
+                outside = self._redirect(page, response, location.decode("latin-1"), follow)
+            elif 200 <= response.status < 300 and self._is_html(response, page.content_type):
+                links = self._parse_html(page, response, follow)
+                if page.redirect_target and not self.classifier.is_internal(urlsplit(page.redirect_target)):
+                    outside = page.redirect_target  # a meta refresh out of the site
+        except Exception:  # noqa: BLE001 - a page that cannot be read is recorded, the crawl goes on
+            logger.warning("Could not read %s", page.url, exc_info=True)
+            page.error, follow, links, outside = "parse error", [], [], ""
+        found: list[Request | Target] = []
+        try:
+            for url in follow:
+                request = self.page_request(url, referrer=page.url, depth=(page.depth or 0) + 1)
+                if request is not None:
+                    found.append(request)
+            for link in links:
+                if link.kind in ("external", "affiliate") and not link.robots_blocked:
+                    found.extend(self.check(link.url, link.kind))
+            if outside:
+                found.extend(self.check(outside, "external"))
+        except Exception:  # noqa: BLE001 - the page's row stands even when what it leads to cannot be asked for
+            logger.warning("Could not follow the links of %s", page.url, exc_info=True)
+        yield from found
         # last: in a shared crawl, a stored page is done for good, so what it leads to is queued first
         yield PageItem(page, links)
 
@@ -243,15 +319,19 @@ class SiteSpider(scrapy.Spider):
         return any(t in content_type.lower() for t in _HTML_TYPES)
 
     def _redirect(self, page: Page, response: Response, location: str, follow: list[str]) -> str:
-        target, _, parts, error = resolve(response.url, location.strip())
-        if parts is None:
-            page.error = f"bad redirect: {error}"
-            return location
+        """Record where a redirect leads; follow it on the site, return it when it leaves the site ('' else)."""
+        target, parts, error = follow_location(response.url, location, self.url_limit)
+        page.redirect_target = target
+        if error in ("bad redirect", "unsupported redirect scheme"):
+            page.error = error
+            return ""
         if page.depth == 0:
             self._adopt_moved_host(target, parts)
-        if self.classifier.is_internal(parts) and self.robots_allowed(target):
-            follow.append(target)
-        return target
+        if not self.classifier.is_internal(parts):
+            return target
+        if self.robots_allowed(target):
+            follow.append(target)  # page_request leaves out a URL too long; its target row says so
+        return ""
 
     def _parse_html(self, page: Page, response: Response, follow: list[str]) -> list:
         x_robots = [v.decode("latin-1") for v in response.headers.getlist(b"X-Robots-Tag")]
@@ -267,9 +347,9 @@ class SiteSpider(scrapy.Spider):
                 max_anchor_chars=self.config.max_anchor_chars,
                 max_links=self.config.max_links_per_page,
             )
-        except Exception as exc:  # noqa: BLE001 - a page that cannot be parsed is recorded, the crawl goes on
-            logger.warning("Could not parse %s: %r", page.url, exc)
-            page.error = f"parse error: {type(exc).__name__}: {exc}"[:500]
+        except Exception:  # noqa: BLE001 - a page that cannot be parsed is recorded, the crawl goes on
+            logger.warning("Could not parse %s", page.url, exc_info=True)
+            page.error = "parse error"
             return []
         page.title = found.title
         page.canonical = found.canonical
@@ -320,7 +400,8 @@ class SiteSpider(scrapy.Spider):
     # --- target checks -------------------------------------------------------------------------------------
 
     def check(self, url: str, kind: str) -> Iterator[Request | Target]:
-        """Check an external target once: a request, or a ``skipped`` row when settings exclude it."""
+        """Check an external target once: a request, or a ``skipped`` row when settings exclude it or it is longer
+        than URLLENGTH_LIMIT."""
         if not self.claims.claim_check(url):  # first, as this runs for every external link occurrence
             return
         parts = urlsplit(url)
@@ -329,6 +410,10 @@ class SiteSpider(scrapy.Spider):
         reason = self._excluded(url)
         if reason:
             yield Target(url=url, kind=kind, result="skipped", error="excluded", detail=reason, checked_at=now_iso())
+            return
+        if len(url) > self.url_limit:
+            yield Target(url=url, kind=kind, result="skipped", error="url too long", checked_at=now_iso(),
+                         detail=f"{len(url):,} characters, more than URLLENGTH_LIMIT ({self.url_limit}): not fetched")
             return
         request = self.check_request(url, {"url": url, "kind": kind, "hops": [], "detail": ""}, "HEAD")
         request.meta[NEW_CHECK] = True  # a shared crawl checks each target once across workers
@@ -362,39 +447,58 @@ class SiteSpider(scrapy.Spider):
             raise StopDownload(fail=False)
 
     def parse_check(self, response: Response) -> Iterator[Request | Target]:
+        """The next hop of a check, or its row; whatever goes wrong, the target keeps its row (``failed``)."""
         state = response.meta["linkcrawler_check"]
         request = response.request
         method = request.method if request is not None else "HEAD"
+        try:
+            yield self._next_hop(response, state, method)
+        except Exception:  # noqa: BLE001 - a check that cannot go on is recorded, the crawl goes on
+            logger.warning("Could not check %s", response.url, exc_info=True)
+            yield self._check_done(state, method, None, response.url, "failed")
+
+    def _next_hop(self, response: Response, state: dict[str, Any], method: str) -> Request | Target:
         hops: list[tuple[int, str]] = state["hops"]
         if "first_ms" not in state and "download_latency" in response.meta:
             state["first_ms"] = round(response.meta["download_latency"] * 1000, 1)
         if method == "HEAD" and response.status in HEAD_REFUSED:
             state["detail"] = f"HEAD answered {response.status}; checked with GET"
-            yield self.check_request(response.url, state, "GET")
-            return
+            return self.check_request(response.url, state, "GET")
         location = response.headers.get(b"Location")
         if 300 <= response.status < 400 and location:
-            target, _, parts, error = resolve(response.url, location.decode("latin-1").strip())
+            text = location.decode("latin-1")
+            target, _, error = follow_location(response.url, text, self.url_limit)
             hops.append((response.status, response.url))
-            if parts is None:
-                yield self._check_done(state, method, None, response.url, f"bad redirect: {error}"[:200])
-            elif target == response.url or target in {url for _, url in hops}:
-                yield self._check_done(state, method, None, target, "redirect loop")
-            elif len(hops) >= self.config.max_redirects:
-                yield self._check_done(state, method, None, target, "too many redirects")
-            else:
-                yield self.check_request(target, state, method)
-            return
+            if error:  # the chain ends here: a Location that is no http(s) URL, or one too long to fetch
+                self._add_detail(state, f"Location: {text.strip()[:200]}")
+                return self._check_done(state, method, None, response.url if error == "bad redirect" else target,
+                                        error)
+            if target == response.url or target in {url for _, url in hops}:
+                return self._check_done(state, method, None, target, "redirect loop")
+            if len(hops) >= self.config.max_redirects:
+                return self._check_done(state, method, None, target, "too many redirects")
+            reason = "" if self.classifier.is_internal(urlsplit(target)) else self._excluded(target)
+            if reason:  # the settings that leave a target out leave out a hop of its chain too
+                self._add_detail(state, reason)
+                return self._check_done(state, method, None, target, "excluded")
+            return self.check_request(target, state, method)
         if response.status in BOT_REFUSED:
             vendor = bot_protection(response.headers)
             state["detail"] = f"refused by bot protection ({vendor})" if vendor else "refused the checker"
             if "retry_after" in response.meta:
                 state["detail"] += f"; Retry-After {response.meta['retry_after']:g}s"
-        yield self._check_done(state, method, response.status, response.url, "")
+        return self._check_done(state, method, response.status, response.url, "")
+
+    @staticmethod
+    def _add_detail(state: dict[str, Any], text: str) -> None:
+        state["detail"] = f"{state['detail']}; {text}" if state["detail"] else text
 
     def check_failed(self, failure: Failure) -> Iterator[Target]:
         request = failure.request
         state = request.meta["linkcrawler_check"]
+        detail = error_detail(failure)
+        if detail:
+            self._add_detail(state, detail)
         yield self._check_done(state, request.method, None, request.url, error_class(failure))
 
     def _check_done(self, state: dict[str, Any], method: str, status: int | None, final_url: str,
@@ -419,7 +523,7 @@ class SiteSpider(scrapy.Spider):
         )
 
     def page_failed(self, failure: Failure) -> Iterator[PageItem]:
-        """A URL of the site that could not be fetched is a page row with its error class."""
+        """A URL of the site that could not be fetched is a page row with its error word."""
         request = failure.request
         yield PageItem(
             Page(
