@@ -35,6 +35,22 @@ PAGE_META = {"dont_redirect": True, "handle_httpstatus_all": True, "dont_obey_ro
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
+USAGE = "scrapy crawl site -a url=https://www.example.com/"
+
+
+def check_start_url(url: str | None) -> str:
+    """The start URL, when it is an absolute http(s) URL with a host; else ValueError with a one-line message
+    saying how to call the crawl. A URL without a scheme is a mistake to point out, not a guess to make."""
+    if not url:
+        raise ValueError(f"say which site to crawl: {USAGE}")
+    parts = urlsplit(url.strip())
+    if "://" not in url:
+        raise ValueError(f"the start URL {url!r} has no scheme: write http://{url} or https://{url}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL with a host: {url!r} ({USAGE})")
+    return url.strip()
+
+
 def _depth(meta: dict[str, Any]) -> int | None:
     """Clicks from the start URL; None for a sitemap URL that no link reaches."""
     return None if meta.get("linkcrawler_orphan") else meta.get("depth", 0)
@@ -50,14 +66,7 @@ class SiteSpider(scrapy.Spider):
 
     def __init__(self, url: str | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not url:
-            raise ValueError("say which site to crawl: scrapy crawl site -a url=https://example.com/")
-        if "://" not in url:
-            url = f"https://{url}"
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {url!r}")
-        self.start_url = safe_url_string(url)
+        self.start_url = safe_url_string(check_start_url(url))
         self.run_folder = None
 
     @classmethod
@@ -218,16 +227,22 @@ class SiteSpider(scrapy.Spider):
             response_ms=round(meta["download_latency"] * 1000, 1) if "download_latency" in meta else None,
         )
         follow: list[str] = []
+        unfollowed: list[tuple[str, str]] = []  # (url, kind) of internal links that are not followed
         links = []
         location = response.headers.get(b"Location")
         if 300 <= response.status < 400 and location:
             page.redirect_target = self._redirect(page, response, location.decode("latin-1"), follow)
         elif 200 <= response.status < 300 and self._is_html(response, page.content_type):
-            links = self._parse_html(page, response, follow)
+            links = self._parse_html(page, response, follow, unfollowed)
         for url in follow:
             request = self.page_request(url, referrer=page.url, depth=(page.depth or 0) + 1)
             if request is not None:
                 yield request
+        # checked, not crawled: a page row only when a followed link leads there. Before the external checks
+        # below, which an affiliate URL of the site (/go/…) reaches too and where its claim would be spent
+        for url, kind in unfollowed:
+            if not self.claims.has_page(url):
+                yield from self.check(url, kind, internal=True)
         for link in links:
             if link.kind in ("external", "affiliate") and not link.robots_blocked:
                 yield from self.check(link.url, link.kind)
@@ -253,7 +268,8 @@ class SiteSpider(scrapy.Spider):
             follow.append(target)
         return target
 
-    def _parse_html(self, page: Page, response: Response, follow: list[str]) -> list:
+    def _parse_html(self, page: Page, response: Response, follow: list[str],
+                    unfollowed: list[tuple[str, str]]) -> list:
         x_robots = [v.decode("latin-1") for v in response.headers.getlist(b"X-Robots-Tag")]
         try:
             root = parse_html(response.text)
@@ -293,12 +309,15 @@ class SiteSpider(scrapy.Spider):
             positions[link.position] += 1
             if not link.follow:
                 nofollow += 1
-            if link.robots_blocked or (not link.follow and not follow_nofollow):
+            if link.robots_blocked:
                 continue
             if link.kind == "internal" or (
                 link.kind == "affiliate" and self.classifier.is_internal(urlsplit(link.url))
             ):
-                follow.append(link.url)
+                if link.follow or follow_nofollow:
+                    follow.append(link.url)
+                else:
+                    unfollowed.append((link.url, link.kind))
         page.outlinks = len(found.links)
         page.internal_outlinks = counts["internal"]
         page.external_outlinks = counts["external"]
@@ -310,18 +329,21 @@ class SiteSpider(scrapy.Spider):
 
     # --- target checks -------------------------------------------------------------------------------------
 
-    def check(self, url: str, kind: str) -> Iterator[Request | Target]:
-        """Check an external target once: a request, or a ``skipped`` row when settings exclude it."""
+    def check(self, url: str, kind: str, internal: bool = False) -> Iterator[Request | Target]:
+        """Check a target once: a request, or a ``skipped`` row when settings exclude it. External targets, and
+        with ``internal`` a URL of the site that is not crawled as a page (a link that is not ``follow``): its
+        status and redirect chain are checked all the same."""
         if not self.claims.claim_check(url):  # first, as this runs for every external link occurrence
             return
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or self.classifier.is_internal(parts):
+        if parts.scheme not in ("http", "https") or self.classifier.is_internal(parts) != internal:
             return
-        reason = self._excluded(url)
+        reason = "" if internal else self._excluded(url)
         if reason:
             yield Target(url=url, kind=kind, result="skipped", error="excluded", detail=reason, checked_at=now_iso())
             return
-        request = self.check_request(url, {"url": url, "kind": kind, "hops": [], "detail": ""}, "HEAD")
+        state = {"url": url, "kind": kind, "hops": [], "detail": "", "internal": internal}
+        request = self.check_request(url, state, "HEAD")
         request.meta[NEW_CHECK] = True  # a shared crawl checks each target once across workers
         yield request
 
@@ -369,6 +391,10 @@ class SiteSpider(scrapy.Spider):
             hops.append((response.status, response.url))
             if parts is None:
                 yield self._check_done(state, method, None, response.url, f"bad redirect: {error}"[:200])
+            elif state.get("internal") and not self.classifier.is_internal(parts) and (
+                    reason := self._excluded(target)):  # an internal check leaving the site: as external ones
+                state["detail"] = reason
+                yield self._check_done(state, method, None, target, "excluded")
             elif target == response.url or target in {url for _, url in hops}:
                 yield self._check_done(state, method, None, target, "redirect loop")
             elif len(hops) >= self.config.max_redirects:
@@ -400,7 +426,7 @@ class SiteSpider(scrapy.Spider):
             final_status=status,
             redirects=len(hops),
             redirect_chain=chain_text(hops, status, final_url),
-            result=result_of(status, error, external=True, redirects=len(hops)),
+            result=result_of(status, error, external=not state.get("internal"), redirects=len(hops)),
             error=error,
             detail=state["detail"],
             method=method,
