@@ -37,7 +37,8 @@ def issues(folder: Path) -> pd.DataFrame:
 
 def start_worker(url: str, export_dir: Path, log: Path, *settings: str) -> subprocess.Popen:
     with log.open("w") as stream:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(crawl_command(url, export_dir, *settings), cwd=ROOT, env=CRAWL_ENV,
+        # the log at INFO (the console's default is WARNING): the tests read what the workers did
+        return subprocess.Popen(crawl_command(url, export_dir, "LOG_LEVEL=INFO", *settings), cwd=ROOT, env=CRAWL_ENV,
                                 stdout=subprocess.DEVNULL, stderr=stream)
 
 
