@@ -1,13 +1,21 @@
 """Every ``LINKCRAWLER_*`` setting with its default, parsed once into a frozen :class:`Config`.
 
-``DEFAULTS`` is the one place where our defaults live; ``SCRAPY_DEFAULTS`` are the Scrapy settings the
-``site`` spider needs (applied at "default" priority, so ``settings.py`` and ``-s`` still win).
+``DEFAULTS`` is the one place where our defaults live (``linkcrawler/settings.py`` loads them, so that
+``scrapy settings --get`` shows them); ``SCRAPY_DEFAULTS`` are the Scrapy settings the ``site`` spider needs
+(applied under the project's settings, so ``settings.py`` and ``-s`` still win).
+
+Every value is checked when the crawl opens: a malformed value or an unknown ``LINKCRAWLER_*`` name is a
+ValueError whose one-line message names the setting.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
+import re
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from scrapy.settings import BaseSettings
@@ -15,7 +23,8 @@ from scrapy.settings import BaseSettings
 from linkcrawler.addresses import parse_mode, parse_networks
 
 DEFAULTS: dict[str, Any] = {
-    # where run folders go: <EXPORT_DIR>/<host>/<UTC timestamp>/
+    # where run folders go: <EXPORT_DIR>/<host>/<UTC timestamp>/; a relative path is resolved against the
+    # project folder (see project_folder), so that every command, run from anywhere, keeps one history
     "LINKCRAWLER_EXPORT_DIR": "exports",
     # table format: csv (rows flushed page by page) or parquet (part files)
     "LINKCRAWLER_FORMAT": "csv",
@@ -27,8 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "LINKCRAWLER_MAX_PAGES": 1_000_000,
     # pages more clicks than this from the start URL are not fetched (their links to them are still recorded)
     "LINKCRAWLER_MAX_DEPTH": 30,
-    # crawl internal links marked nofollow (the link rows still say follow=False)
-    "LINKCRAWLER_FOLLOW_NOFOLLOW": True,
+    # crawl internal links that are not "follow" as pages; off, they are checked (status, redirect chain) only
+    "LINKCRAWLER_FOLLOW_NOFOLLOW": False,
     # anchors longer than this are cut and end with "…"
     "LINKCRAWLER_MAX_ANCHOR_CHARS": 500,
     # links recorded per page at most; further links are counted (outlinks, links_over_limit), not recorded
@@ -68,6 +77,8 @@ DEFAULTS: dict[str, Any] = {
     "LINKCRAWLER_COMPARE_WITH": "",
     "LINKCRAWLER_FAIL_ON_NEW_ERRORS": False,  # exit status 3 when the run has new error-severity findings
     "LINKCRAWLER_KEEP_RUNS": 0,  # keep only the newest N run folders of the site (0 = keep all)
+    # a run where more than this share of the pages got no answer (or 429/502/503/504) is "partial"
+    "LINKCRAWLER_MAX_FAILED_SHARE": 0.10,
     "LINKCRAWLER_SITEMAPS": True,  # read robots.txt Sitemap: lines and /sitemap.xml, and crawl their URLs
     "LINKCRAWLER_PROGRESS": True,  # a progress line on a terminal
     # several workers, one crawl: a Redis URL makes this crawl a worker of a shared crawl (scrapy-redis)
@@ -120,13 +131,89 @@ SCRAPY_DEFAULTS: dict[str, Any] = {
 }
 
 POSITIONS = ("header", "navigation", "breadcrumb", "content", "sidebar", "comments", "footer")
+# list settings whose items are regular expressions
+REGEX_LISTS = ("LINKCRAWLER_AFFILIATE_PATTERNS", "LINKCRAWLER_CHECK_INCLUDE", "LINKCRAWLER_CHECK_EXCLUDE")
+_JSON_ESCAPE = re.compile(r"\\(.)", re.S)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _dict(settings: BaseSettings, name: str) -> dict[str, str]:
-    value = settings.get(name) or {}
+def project_folder() -> Path:
+    """Where a relative ``LINKCRAWLER_EXPORT_DIR`` lives: the linkcrawler checkout (the folder holding
+    ``scrapy.cfg`` next to the package), or ``$XDG_DATA_HOME/linkcrawler`` (``~/.local/share/linkcrawler``) for
+    an installed package. Never the current folder: ``scrapy crawl site`` in the project and ``linkcrawler crawl``
+    anywhere share one history."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "scrapy.cfg").is_file():
+        return checkout
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "linkcrawler"
+
+
+def export_root(value: str) -> Path:
+    """The export root a ``LINKCRAWLER_EXPORT_DIR`` value names (``~`` expanded, relative to project_folder)."""
+    path = Path(value).expanduser()
+    return Path(os.path.normpath(path if path.is_absolute() else project_folder() / path))
+
+
+def _json(name: str, text: str) -> Any:
+    r"""JSON, forgiving a lone backslash before a character JSON does not escape (``["amzn\.to"]``), as people
+    write regexes."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    lenient = _JSON_ESCAPE.sub(lambda m: m.group(0) if m.group(1) in '"\\/bfnrtu' else "\\\\" + m.group(1), text)
+    try:
+        return json.loads(lenient)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{name}: not valid JSON ({exc.msg}, character {exc.pos + 1}): {text!r}") from None
+
+
+def parse_list(name: str, value: Any) -> tuple[str, ...]:
+    r"""A list setting: a list, a JSON list (the documented form, ``'["a", "b"]'``), or the old comma form
+    ``a,b`` where it is unambiguous: a value with both commas and brackets must be JSON (``\d{1,3}``)."""
+    if value is None or value == "":
+        return ()
     if isinstance(value, str):
-        value = json.loads(value) if value.strip() else {}
-    return {str(k): str(v) for k, v in dict(value).items()}
+        text = value.strip()
+        if text.startswith("["):
+            value = _json(name, text)
+        elif "," in text and any(c in text for c in "[]{}()"):
+            raise ValueError(f"{name}: {text!r} has commas and brackets; write it as a JSON list: "
+                             f"'[\"first\", \"second\"]'")
+        else:
+            value = text.split(",")
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{name}: expected a JSON list of strings, not {value!r}")
+    items = tuple(item.strip() for item in value if item.strip())
+    for item in items:
+        if _CONTROL.search(item):
+            raise ValueError(f"{name}: {item!r} holds a control character (in JSON, \\b is a backspace: write a "
+                             f"regex's backslash twice, \\\\b)")
+        if name in REGEX_LISTS:
+            try:
+                re.compile(item)
+            except re.error as exc:
+                raise ValueError(f"{name}: {item!r} is not a regular expression ({exc})") from None
+    return items
+
+
+def parse_dict(name: str, value: Any) -> dict[str, str]:
+    """A dict setting: a dict or a JSON object."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, BaseSettings):
+        value = value.copy_to_dict()
+    if isinstance(value, str):
+        value = _json(name, value.strip())
+    if not isinstance(value, dict):
+        raise ValueError(f"{name}: expected a JSON object, not {value!r}")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def unknown_settings(settings: BaseSettings) -> list[str]:
+    """``LINKCRAWLER_*`` names that are no setting of ours (a typo would otherwise be ignored)."""
+    return sorted(n for n in settings if isinstance(n, str) and n.startswith("LINKCRAWLER_") and n not in DEFAULTS)
 
 
 @dataclass(frozen=True)
@@ -167,6 +254,7 @@ class Config:
     compare_with: str = DEFAULTS["LINKCRAWLER_COMPARE_WITH"]
     fail_on_new_errors: bool = DEFAULTS["LINKCRAWLER_FAIL_ON_NEW_ERRORS"]
     keep_runs: int = DEFAULTS["LINKCRAWLER_KEEP_RUNS"]
+    max_failed_share: float = DEFAULTS["LINKCRAWLER_MAX_FAILED_SHARE"]
     sitemaps: bool = DEFAULTS["LINKCRAWLER_SITEMAPS"]
     progress: bool = DEFAULTS["LINKCRAWLER_PROGRESS"]
     redis_url: str = DEFAULTS["LINKCRAWLER_REDIS_URL"]
@@ -176,32 +264,23 @@ class Config:
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:
         """Read every LINKCRAWLER_* setting (field ``x`` is ``LINKCRAWLER_X``, typed by its annotation); raise
-        ValueError naming the setting when a value is unusable."""
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            name = f"LINKCRAWLER_{f.name.upper()}"
-            default = DEFAULTS[name]
-            kind = str(f.type)
-            if kind == "bool":
-                values[f.name] = settings.getbool(name, default)
-            elif kind == "int":
-                values[f.name] = settings.getint(name, default)
-            elif kind == "float":
-                values[f.name] = settings.getfloat(name, default)
-            elif kind.startswith("tuple"):
-                values[f.name] = tuple(s.strip() for s in settings.getlist(name, default) if s.strip())
-            elif kind.startswith("dict"):
-                values[f.name] = _dict(settings, name)
-            else:
-                value = settings.get(name, default)
-                values[f.name] = default if value is None else str(value)
+        ValueError naming the setting when a value is unusable or a LINKCRAWLER_* name is unknown."""
+        unknown = unknown_settings(settings)
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], DEFAULTS, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ValueError(f"{unknown[0]}: no such setting{hint}; the README lists every LINKCRAWLER_* setting")
+        values = {f.name: parse_setting(settings, f"LINKCRAWLER_{f.name.upper()}", str(f.type)) for f in fields(cls)}
         values["format"] = values["format"].lower()
         if values["format"] not in ("csv", "parquet"):
-            raise ValueError(f"LINKCRAWLER_FORMAT must be csv or parquet, not {values['format']!r}")
+            raise ValueError(f"LINKCRAWLER_FORMAT: csv or parquet, not {values['format']!r}")
         bad = {k: v for k, v in values["position_rules"].items() if v not in POSITIONS}
         if bad:
             raise ValueError(f"LINKCRAWLER_POSITION_RULES: unknown positions {bad}; use one of {POSITIONS}")
+        if not 0 <= values["max_failed_share"] <= 1:
+            raise ValueError(f"LINKCRAWLER_MAX_FAILED_SHARE: a share from 0 to 1, not {values['max_failed_share']}")
         values["generic_anchors"] = tuple(a.lower() for a in values["generic_anchors"])
+        values["export_dir"] = str(export_root(values["export_dir"]))
         try:
             values["allow_private_targets"] = parse_mode(values["allow_private_targets"])
         except ValueError:
@@ -212,3 +291,33 @@ class Config:
         except ValueError as exc:
             raise ValueError(f"LINKCRAWLER_ALLOWED_NETWORKS: {exc}") from None
         return cls(**values)
+
+    def settings(self) -> dict[str, Any]:
+        """The ``LINKCRAWLER_*`` settings these values stand for."""
+        return {f"LINKCRAWLER_{f.name.upper()}": getattr(self, f.name) for f in fields(self)}
+
+
+_KINDS = {"bool": "true or false", "int": "a whole number", "float": "a number"}
+
+
+def parse_setting(settings: BaseSettings, name: str, kind: str | None = None) -> Any:
+    """One setting's value, typed as its Config field (``kind``: the field's annotation); ValueError naming the
+    setting when the value cannot be that."""
+    default = DEFAULTS[name]
+    if kind is None:
+        kind = str(next(f.type for f in fields(Config) if f"LINKCRAWLER_{f.name.upper()}" == name))
+    if kind.startswith("tuple"):
+        return parse_list(name, settings.get(name, default))
+    if kind.startswith("dict"):
+        return parse_dict(name, settings.get(name, default))
+    if kind in _KINDS:
+        getter = {"bool": settings.getbool, "int": settings.getint, "float": settings.getfloat}[kind]
+        try:
+            value = getter(name, default)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: {_KINDS[kind]}, not {settings.get(name)!r}") from None
+        if kind != "bool" and value < 0:
+            raise ValueError(f"{name}: 0 or more, not {value}")
+        return value
+    value = settings.get(name, default)
+    return default if value is None else str(value)

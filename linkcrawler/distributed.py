@@ -141,6 +141,10 @@ class Claims:
         self.pages.add(key)
         return True
 
+    def has_page(self, url: str) -> bool:
+        """Whether this process has asked for ``url`` as a page."""
+        return hash(url) in self.pages
+
     def claim_check(self, url: str) -> bool:
         """True the first time an external target is to be checked."""
         key = hash(url)

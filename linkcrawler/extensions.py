@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from typing import Any, TextIO
@@ -9,6 +10,7 @@ from typing import Any, TextIO
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.log import get_scrapy_root_handler
 from twisted.internet import task
 
 from linkcrawler.config import Config
@@ -18,7 +20,8 @@ class Progress:
     """One progress line on a terminal (pages done, queued, links found, rate), redrawn every second.
 
     Off when stderr is not a terminal (cron, CI, a log file), where Scrapy's LogStats line once a minute is
-    enough; off with ``LINKCRAWLER_PROGRESS=False``.
+    enough; off with ``LINKCRAWLER_PROGRESS=False``. A log line written to the same terminal first clears the
+    progress line, which is drawn again at the next tick: the two never share a line.
     """
 
     INTERVAL = 1.0
@@ -28,6 +31,8 @@ class Progress:
         self.stream = stream
         self.loop: task.LoopingCall | None = None
         self.started = time.monotonic()
+        self.drawn = False  # the progress line is on the terminal, with the cursor at its end
+        self.handler: logging.Handler | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Progress:
@@ -39,6 +44,10 @@ class Progress:
         return extension
 
     def spider_opened(self, spider: Any) -> None:
+        handler = get_scrapy_root_handler()  # installed by now: the crawler replaces it before the spider opens
+        if isinstance(handler, logging.StreamHandler) and handler.stream is self.stream:
+            handler.addFilter(self.clear)
+            self.handler = handler
         self.started = time.monotonic()
         self.loop = task.LoopingCall(self.draw)
         self.loop.start(self.INTERVAL, now=False)
@@ -58,10 +67,21 @@ class Progress:
     def draw(self) -> None:
         self.stream.write("\r\x1b[2K" + self.line())
         self.stream.flush()
+        self.drawn = True
+
+    def clear(self, record: logging.LogRecord) -> bool:
+        """A log filter: before a log line is written, take the progress line off the terminal."""
+        if self.drawn:
+            self.stream.write("\r\x1b[2K")
+            self.drawn = False
+        return True
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
+        if self.handler is not None:
+            self.handler.removeFilter(self.clear)
         self.draw()
         self.stream.write("\n")
         self.stream.flush()
+        self.drawn = False

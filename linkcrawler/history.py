@@ -1,7 +1,11 @@
 """Site health over time: what changed since another run of the same site, and a short summary to paste.
 
 Rows of the ``changes`` table say ``new``/``fixed`` (issues, broken links), ``added``/``removed`` (pages, links)
-or ``removed`` for inlinks that dropped, with what they are about in ``what``.
+or ``removed`` for inlinks that dropped, with what they are about in ``what``; ``changed`` rows with ``what`` =
+``setting`` name the settings the two runs differ in.
+
+A run compares with the site's last good run (:func:`linkcrawler.runfolder.baseline_run`), never with a failed or
+unfinished one, and only with an earlier run of the same site.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from linkcrawler.runfolder import read_meta, run_folders
+from linkcrawler.health import PageFact, run_status, status_line
+from linkcrawler.runfolder import baseline_run, read_meta, run_state, site_dirname
 from linkcrawler.tables import read_frames, read_table
 
 logger = logging.getLogger(__name__)
@@ -22,12 +27,38 @@ BROKEN = ("broken internal link", "broken external link")
 
 
 def previous_run(folder: Path) -> Path | None:
-    """The latest finished run of the same site before ``folder``."""
-    earlier = [p for p in run_folders(folder.parent) if p.name < folder.name]
-    for candidate in reversed(earlier):
-        if read_meta(candidate).get("finished_at"):
-            return candidate
-    return None
+    """The run ``folder`` compares with: the site's last good run before it (see ``baseline_run``)."""
+    return baseline_run(folder.parent, before=folder.name)
+
+
+def site_of(meta: dict) -> str:
+    """A run's site as the run folders name it: the start URL's host, and port when it names one."""
+    return site_dirname(meta.get("start_url", "")) if meta.get("start_url") else ""
+
+
+def oldest_first(first: Path, second: Path) -> tuple[Path, Path]:
+    """Two run folders, the earlier-started first (by run.json's ``started_at``, else the folder name)."""
+    def started(folder: Path) -> str:
+        return read_meta(folder).get("started_at") or folder.name
+
+    return (second, first) if started(second) < started(first) else (first, second)
+
+
+def refusal(old: Path, new: Path) -> str:
+    """Why run ``new`` cannot be compared with run ``old`` (one sentence), or '' when it can: both runs of the
+    same site (host and port), ``old`` started first, neither failed nor unfinished."""
+    old_meta, new_meta = read_meta(old), read_meta(new)
+    if site_of(old_meta) != site_of(new_meta):
+        return (f"{old} and {new} are runs of different sites ({site_of(old_meta) or '?'}, "
+                f"{site_of(new_meta) or '?'})")
+    if oldest_first(old, new)[0] != old:
+        return f"{old} started after {new}: give the older run first"
+    for folder, meta in ((old, old_meta), (new, new_meta)):
+        state = run_state(meta)
+        if state in ("failed", "unfinished"):
+            why = f": {meta['status_reason']}" if meta.get("status_reason") else ""
+            return f"{folder} is a {state} run{why}"
+    return ""
 
 
 def read_issues(folder: Path) -> pd.DataFrame:
@@ -121,6 +152,35 @@ def compare(old: Path, new: Path, new_issues: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).fillna("").astype("string")
 
 
+def with_settings(changes: pd.DataFrame, differences: list[str]) -> pd.DataFrame:
+    """The changes with one ``changed``/``setting`` row per setting that differs (``NAME: old → new``)."""
+    if not differences:
+        return changes
+    rows = pd.DataFrame({c: "" for c in CHANGE_COLUMNS}, index=range(len(differences)))
+    rows = rows.assign(change="changed", what="setting", detail=differences)
+    return pd.concat([rows, changes], ignore_index=True).fillna("").astype("string")
+
+
+def page_facts(pages: pd.DataFrame) -> dict[str, PageFact]:
+    """The run-status facts of a pages table (``content_type`` when it has the column)."""
+    def text(column: str) -> pd.Series:
+        return pages[column].fillna("").astype(str) if column in pages else pd.Series("", index=pages.index)
+
+    statuses = [None if pd.isna(s) else int(s) for s in pages["status"]]
+    return {url: PageFact(status, error, target, kind) for url, status, error, target, kind in zip(
+        pages["url"], statuses, text("error"), text("redirect_target"), text("content_type"), strict=True)}
+
+
+def run_line(meta: dict, pages: pd.DataFrame) -> str:
+    """The summary's first line: the run's status and why (run.json's, else worked out from the pages)."""
+    if not meta.get("finished_at"):
+        return status_line("unfinished", "the crawl has not finished (still running, killed, or stopped to resume)")
+    status, sentence = meta.get("status"), meta.get("status_reason")
+    if not status:
+        status, sentence = run_status(meta, page_facts(pages))
+    return status_line(status, sentence)
+
+
 def new_errors(changes: pd.DataFrame) -> int:
     """New error-severity findings: broken links, unqualified affiliate links, invalid links, new 5xx pages."""
     return int(((changes["change"] == "new") & (changes["severity"] == "error")).sum())
@@ -129,7 +189,7 @@ def new_errors(changes: pd.DataFrame) -> int:
 def summary_markdown(report: object, changes: pd.DataFrame | None, previous: Path | None) -> str:
     """A short plain-text/markdown summary of a run, fit to paste into an email or a chat."""
     meta, counts = report.meta, report.counts
-    lines = [f"# Link report for {meta.get('start_url', '')}", "",
+    lines = [run_line(meta, report.pages), "", f"# Link report for {meta.get('start_url', '')}", "",
              f"Crawl of {meta.get('started_at', '')[:16].replace('T', ' ')} UTC: {len(report.pages)} pages, "
              f"{report.counts['links']} links.", ""]
     previous_counts = report.previous_counts or {}
@@ -147,6 +207,9 @@ def summary_markdown(report: object, changes: pd.DataFrame | None, previous: Pat
                      f"{int((changes['change'] == 'fixed').sum())} fixed, "
                      f"{int(((changes['what'] == 'page') & (changes['change'] == 'added')).sum())} pages added, "
                      f"{int(((changes['what'] == 'page') & (changes['change'] == 'removed')).sum())} removed.")
+        differing = changes[(changes["change"] == "changed") & (changes["what"] == "setting")]
+        if len(differing):
+            lines.append("Settings differ from that run: " + "; ".join(differing["detail"]) + ".")
         errors = new[new["severity"] == "error"].head(10)
         if len(errors):
             lines += ["", "New errors:"]

@@ -79,6 +79,8 @@ class Page:
     inlinks: int | None = None  # internal link occurrences on other pages, filled in when the crawl ends
     unique_inlinks: int | None = None  # distinct other pages linking here, filled in when the crawl ends
     in_sitemap: bool | None = None  # listed in the site's sitemaps, filled in when the crawl ends
+    # the other crawled page (2xx) this page declares canonical: a duplicate of it; filled in when the crawl ends
+    canonical_of: str = ""
 
 
 @dataclass(slots=True)

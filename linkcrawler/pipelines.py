@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from array import array
+from collections import Counter
 from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
@@ -25,6 +26,7 @@ from twisted.internet.task import deferLater
 
 from linkcrawler import __version__
 from linkcrawler.config import Config
+from linkcrawler.health import PageFact, failure, run_status, start_chain
 from linkcrawler.items import LINK_COLUMNS, PAGE_COLUMNS, PageItem
 from linkcrawler.runfolder import JOB_MARKER, new_run_folder, prune, read_job, read_meta, write_job, write_meta
 from linkcrawler.tables import TableWriter, iter_chunks, rewrite_table, table_path
@@ -72,6 +74,8 @@ class StorePipeline:
         self._tick: Any = lambda: None  # called once a chunk of the close-time work (a merging worker beats)
         self.meta: dict[str, Any] = {}
         self.part: Path | None = None  # a worker of a shared crawl writes its own part tables here
+        self.failures: Counter[str] = Counter()  # pages that failed, by why (see health.failure)
+        self.start_types: dict[str, str] = {}  # content type of each page on the start URL's redirect chain
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -224,6 +228,9 @@ class StorePipeline:
     def _note_page(self, url: str, answer: PageAnswer) -> None:
         number = self._id(url)
         self.answers[self.urls[number]] = answer
+        failed = failure(answer.status, answer.error)
+        if failed:
+            self.failures[failed] += 1
         if answer.redirect_target and self._is_internal(answer.redirect_target):  # a redirect is followed too
             self.edges.append(number << 32 | self._id(answer.redirect_target))
 
@@ -345,6 +352,7 @@ class StorePipeline:
             writer.close()
         fmt = self.config.format
         self.depth = self._depths()
+        self.start_types = dict.fromkeys(start_chain(self.crawler.spider.start_url, self.answers), "")
         with tempfile.TemporaryFile(dir=self.folder) as keys:
             self._count_repeats(keys)
             keys.seek(0)
@@ -352,8 +360,12 @@ class StorePipeline:
             rewrite_table(self.folder, "links", fmt, self._fill_links)
         rewrite_table(self.folder, "pages", fmt, self._fill_pages)
         rewrite_table(self.folder, "targets", fmt, self._fill_inlinks)
-        self.meta.update(pages=self.pages.rows, links=self.links.rows, targets=self.targets.rows)
+        self.meta.update(pages=self.pages.rows, links=self.links.rows, targets=self.targets.rows,
+                         failed_pages=sum(self.failures.values()), failures=dict(self.failures.most_common()))
         write_meta(self.folder, self.meta)
+        stats = self.crawler.stats  # one count everywhere: the rows of the run folder's tables
+        for name in ("pages", "links", "targets"):
+            stats.set_value(f"linkcrawler/{name}", self.meta[name])
 
     def _fill_inlinks(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
         self._tick()
@@ -399,8 +411,13 @@ class StorePipeline:
         sitemap = self.crawler.spider.sitemap_urls
         ids = [self.ids.get(u) for u in chunk["url"]]
         depth = [-1 if i is None else int(self.depth[i]) for i in ids]
+        for url, kind in zip(chunk["url"], chunk["content_type"], strict=True):
+            if url in self.start_types:
+                self.start_types[url] = kind or ""
         filled = {**self._fill_inlinks(chunk), "in_sitemap": [u in sitemap for u in chunk["url"]],
-                  "depth": [d if d >= 0 else None for d in depth], "template_links": []}
+                  "depth": [d if d >= 0 else None for d in depth], "template_links": [],
+                  "canonical_of": [self._canonical_of(u, c) for u, c in zip(chunk["url"], chunk["canonical"],
+                                                                           strict=True)]}
         for column in ("editorial_links", "internal_editorial_links", "editorial_link_words"):
             filled[column] = list(chunk[column])
         for row, i in enumerate(ids):
@@ -438,6 +455,13 @@ class StorePipeline:
                         self.lost_words[page] += len((chunk["anchor"][row] or "").split())
         return {**filled, "template": template, "editorial": editorial, "sitewide_pages": sitewide}
 
+    def _canonical_of(self, url: str, canonical: str | None) -> str:
+        """The other crawled page (2xx) that ``url`` declares canonical: ``url`` is a duplicate of it."""
+        if not canonical or canonical == url:
+            return ""
+        answer = self.answers.get(canonical)
+        return canonical if answer is not None and answer.status is not None and 200 <= answer.status < 300 else ""
+
     def _fill_link_targets(self, chunk: dict[str, list[Any]]) -> dict[str, list[Any]]:
         """Each link's target answer; an internal link whose chain ends at an affiliate URL becomes affiliate."""
         self._tick()
@@ -473,13 +497,20 @@ class StorePipeline:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if self.part is not None and not await self._finish_worker(spider.claims, reason, round(peak_mb)):
             return
+        jobdir = self.crawler.settings.get("JOBDIR")
         self.meta.update(finished_at=datetime.now(UTC).isoformat(), finish_reason=reason, peak_rss_mb=round(peak_mb))
         if spider.robots_note:
             self.meta["robots"] = spider.robots_note
         if spider.sitemap_errors:
             self.meta["sitemap_errors"] = spider.sitemap_errors
+        self.meta.pop("resumable", None)
+        if jobdir and reason != "finished":  # stopped, to be resumed: no baseline, never pruned
+            self.meta["resumable"] = True
+        facts = {url: PageFact(a.status, a.error, a.redirect_target, self.start_types.get(url, ""))
+                 for url in self.start_types if (a := self.answers.get(url)) is not None}
+        self.meta["status"], self.meta["status_reason"] = run_status(self.meta, facts)
         write_meta(self.folder, self.meta)
-        jobdir = self.crawler.settings.get("JOBDIR")
+        self.crawler.stats.set_value("linkcrawler/status", self.meta["status"])
         if jobdir and reason == "finished":  # done: the same JOBDIR starts a new run folder next time
             (Path(jobdir) / JOB_MARKER).unlink(missing_ok=True)
         elif jobdir:  # stopped cleanly: Scrapy saved its queue in JOBDIR, whole unless start() was cut short
@@ -519,7 +550,7 @@ class StorePipeline:
         fetched again is kept from the finished one, with the links of that same part. The counters that
         ``_complete`` needs (answers, checks, inlinks) are rebuilt from the rows as they stream by.
         """
-        for state in (self.answers, self.checks, self.blocked, self.ids, self.urls):
+        for state in (self.answers, self.checks, self.blocked, self.ids, self.urls, self.failures):
             state.clear()
         self.edges, self.inlinks, self.unique_inlinks = array("Q"), array("I"), array("I")
         parts = sorted((self.folder / "workers").iterdir(), key=lambda p: (not (p / "worker.json").exists(), p.name))

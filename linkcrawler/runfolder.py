@@ -66,11 +66,36 @@ def run_folders(site_folder: Path) -> list[Path]:
     return sorted(p for p in site_folder.iterdir() if p.is_dir() and (p / "run.json").exists())
 
 
+def run_state(meta: dict[str, Any]) -> str:
+    """``ok``, ``partial`` or ``failed`` (run.json's ``status``), or ``unfinished``: still running, killed, or
+    stopped with a JOBDIR to resume it. A run of an older version without a status is ``ok`` when it finished,
+    else ``partial``."""
+    if not meta.get("finished_at") or meta.get("resumable"):
+        return "unfinished"
+    return meta.get("status") or ("ok" if meta.get("finish_reason") == "finished" else "partial")
+
+
+def baseline_run(site_folder: Path, before: str | None = None) -> Path | None:
+    """The run a new run of the site compares with: the newest ok run (started before ``before``, a run folder
+    name); when the site has no ok run, the newest partial one. Never a failed or unfinished run."""
+    states = {"ok": None, "partial": None}
+    for folder in run_folders(site_folder):
+        if before is not None and folder.name >= before:
+            continue
+        state = run_state(read_meta(folder))
+        if state in states:
+            states[state] = folder
+    return states["ok"] or states["partial"]
+
+
 def prune(site_folder: Path, keep: int) -> list[Path]:
-    """Delete all but the ``keep`` newest run folders of a site; return what was deleted."""
+    """Delete all but the ``keep`` newest finished run folders of a site; return what was deleted. Unfinished
+    runs (running, killed, resumable) and the newest good run (what the next run compares with) are kept."""
     if keep <= 0:
         return []
-    doomed = run_folders(site_folder)[:-keep]
+    finished = [p for p in run_folders(site_folder) if run_state(read_meta(p)) != "unfinished"]
+    spared = baseline_run(site_folder)
+    doomed = [p for p in finished[:-keep] if p != spared]
     for folder in doomed:
         shutil.rmtree(folder)
         logger.info("Removed old run folder %s (LINKCRAWLER_KEEP_RUNS=%d)", folder, keep)

@@ -21,8 +21,18 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from linkcrawler.config import Config
-from linkcrawler.history import compare, new_errors, previous_run, read_issues, summary_markdown
+from linkcrawler.health import REPORT_SETTINGS, settings_differences
+from linkcrawler.history import (
+    compare,
+    new_errors,
+    previous_run,
+    read_issues,
+    refusal,
+    summary_markdown,
+    with_settings,
+)
 from linkcrawler.report import ISSUES, SEVERITIES, Report, build_report
+from linkcrawler.runfolder import read_meta, run_state
 
 logger = logging.getLogger(__name__)
 
@@ -332,24 +342,36 @@ def _pairs(sheet: Worksheet, row: int, pairs: Sequence[tuple[str, Any]], formats
     return row
 
 
-def write_report(folder: Path | str, config: Config | None = None, previous: Path | str | None = "auto") -> Report:
-    """Build the report of a run folder, compare it with ``previous`` (by default the site's last finished run;
-    None: no comparison) and write ``report.xlsx``, ``issues.csv``, ``changes.csv`` and ``summary.md``."""
+def write_report(folder: Path | str, config: Config | None = None, previous: Path | str | None = "auto",
+                 baseline: bool = False) -> Report:
+    """Build the report of a run folder, compare it with ``previous`` (by default the site's last good run, none
+    for a failed run; None: no comparison) and write ``report.xlsx``, ``changes.csv`` and ``summary.md``.
+
+    The findings go to ``issues.csv``, which later runs compare with, when ``baseline`` (the crawl's own report)
+    or when the run has none yet; a rebuilt report (other thresholds) writes them to ``report-issues.csv``, so that
+    what the next crawl compares with stays the crawl's. A comparison :func:`refusal` refuses is left out."""
     folder = Path(folder)
     config = config or Config()
     report = build_report(folder, config)
     if previous == "auto":
         previous = config.compare_with or previous_run(folder)
-        if config.compare_with.lower() == "none":
+        if config.compare_with.lower() == "none" or run_state(report.meta) == "failed":
             previous = None
+    if previous and (refused := refusal(Path(previous), folder)):
+        logger.warning("Not compared: %s", refused)
+        previous = None
     if previous:
         previous = Path(previous)
         old = read_issues(previous)
-        report.changes = compare(previous, folder, report.issues)
+        used = {name: value for name, value in config.settings().items() if name in REPORT_SETTINGS}
+        differences = settings_differences(read_meta(previous),
+                                           {"settings": {**report.meta.get("settings", {}), **used}})
+        report.changes = with_settings(compare(previous, folder, report.issues), differences)
         report.previous = previous
         report.previous_counts = {**old["severity"].value_counts().to_dict(), **old["issue"].value_counts().to_dict()}
         report.changes.to_csv(folder / "changes.csv", index=False)
-    report.issues.to_csv(folder / "issues.csv", index=False)
+    issues = folder / "issues.csv"
+    report.issues.to_csv(issues if baseline or not issues.exists() else folder / "report-issues.csv", index=False)
     (folder / "summary.md").write_text(summary_markdown(report, report.changes, report.previous), encoding="utf-8")
     write_workbook(report, folder / "report.xlsx")
     return report
@@ -367,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", default="{}", help="LINKCRAWLER_* settings as a JSON object")
     args = parser.parse_args(argv)
     config = Config.from_settings(Settings(json.loads(args.settings)))
-    report = write_report(args.folder, config)
+    report = write_report(args.folder, config, baseline=True)
     compared = report.previous is not None and report.changes is not None
     print(json.dumps({"compared_with": str(report.previous) if compared else "",
                       "new_errors": new_errors(report.changes) if compared else 0}))

@@ -90,6 +90,27 @@ def run_crawl(url: str, export_dir: Path, *settings: str, args: tuple[str, ...] 
                           text=True, timeout=300, env=CRAWL_ENV)
 
 
+def on_a_terminal(command: list[str]) -> str:
+    """Run ``command`` with its stderr on a pseudo-terminal (stdout discarded); what the terminal received."""
+    import pty
+
+    main, secondary = pty.openpty()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=secondary, env=CRAWL_ENV)
+    os.close(secondary)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the other side closed
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait(timeout=120)
+    os.close(main)
+    return output.decode("utf-8", "replace")
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -143,5 +164,5 @@ def crawled(site: Server, tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_crawl(site.url, export_dir, "DOWNLOAD_MAXSIZE=1000000", "DOWNLOAD_WARNSIZE=0")
     assert result.returncode == 0, result.stderr[-3000:]
     folder = only_run_folder(export_dir)
-    (folder / "crawl.log").write_text(result.stderr)
+    (folder / "crawl.log").write_text(result.stdout + result.stderr)
     return folder

@@ -38,6 +38,13 @@ def links(crawled, site):
     return frame
 
 
+@pytest.fixture(scope="module")
+def targets(crawled, site):
+    frame = read_table(crawled, "targets")
+    frame["path"] = frame.url.map(lambda u: rel(u, site))
+    return frame.set_index("path")
+
+
 def link(links, page: str, anchor: str):
     rows = links[(links["from"] == page) & (links.anchor == anchor)]
     assert len(rows) == 1, (page, anchor, rows)
@@ -50,7 +57,9 @@ def test_run_folder_layout(crawled, site):
     meta = json.loads((crawled / "run.json").read_text())
     assert meta["start_url"] == site.url
     assert meta["finish_reason"] == "finished"
+    assert (meta["status"], meta["status_reason"]) == ("ok", f"the crawl went through the site: {meta['pages']} pages")
     assert meta["pages"] == len(read_table(crawled, "pages"))
+    assert (meta["failed_pages"], meta["failures"]) == (0, {})  # /huge (size limit) and /error (500) are answers
     assert f"Run folder: {crawled}" in (crawled / "crawl.log").read_text()
 
 
@@ -66,10 +75,13 @@ def test_every_page_once_with_status(pages):
     assert "/never" not in statuses  # links on an error page are not followed
 
 
-def test_redirects_are_pages_with_their_target(pages, site, outside):
+def test_redirects_are_pages_with_their_target(pages, targets, site, outside):
     assert pages.loc["/old", "redirect_target"] == f"{site.url}wp.html"
-    assert pages.loc["/go/partner", "redirect_target"] == f"{outside.url}landing"
-    assert pages.loc["/go/partner", "status"] == 302
+    # /go/partner is linked nofollow only: checked (its redirect chain too), not crawled as a page
+    assert "/go/partner" not in pages.index
+    partner = targets.loc["/go/partner"]
+    assert (partner.kind, partner.status, partner.final_url, partner.final_status, partner.result, partner.method) == (
+        "affiliate", 302, f"{outside.url}landing", 200, "redirect", "HEAD")
     assert pages.loc["/refresh.html", "redirect_target"] == f"{site.url}privacy.html"
     assert not any(url.startswith(outside.url) for url in pages.url)  # never crawls beyond the site
 
@@ -99,14 +111,17 @@ def test_inlinks_are_filled_in_at_the_end(pages):
     assert pages.loc["/tag/news/", "inlinks"] == 0  # reached only through a redirect
 
 
-def test_robots_meta_and_header(pages, links):
+def test_robots_meta_and_header(pages, links, targets):
     assert pages.loc["/nofollow.html", "noindex"] and pages.loc["/nofollow.html", "nofollow"]
     assert pages.loc["/xrobots.html", "x_robots_tag"] == "noindex, nofollow"
     assert pages.loc["/xrobots.html", "nofollow"]
     assert not link(links, "/xrobots.html", "p").follow
     assert not link(links, "/nofollow.html", "deep").follow
-    # nofollow links are recorded as such and still crawled, so the map is complete
-    assert pages.loc["/only-from-nofollow.html", "status"] == 200
+    # nofollow links are recorded as such and checked, not crawled (LINKCRAWLER_FOLLOW_NOFOLLOW is off)
+    assert "/only-from-nofollow.html" not in pages.index
+    deep = targets.loc["/only-from-nofollow.html"]
+    assert (deep.kind, deep.status, deep.result, deep.method, deep.unique_inlinks) == ("internal", 200, "ok", "HEAD", 1)
+    assert link(links, "/nofollow.html", "deep").result == "ok"
 
 
 def test_non_html_and_bad_responses_are_recorded(pages):
@@ -217,17 +232,18 @@ async def test_settings_user_position_rules_parquet_and_limits(site, tmp_path):
 def test_missing_url_argument_is_a_clear_error(tmp_path):
     result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "site"], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
-    assert result.returncode != 0
-    assert "scrapy crawl site -a url=" in result.stderr
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "error: say which site to crawl: scrapy crawl site -a url=https://www.example.com/\n"
 
 
 def test_start_url_with_port_and_unreachable_site(tmp_path):
     with Server(tmp_path) as server:
         port = server.port
     result = run_crawl(f"http://127.0.0.1:{port}/", tmp_path / "exports", "RETRY_ENABLED=False")
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.returncode == 2, result.stderr[-2000:]
     pages = read_table(only_run_folder(tmp_path / "exports"), "pages")
     assert list(pages.error) == ["refused"]
+    assert "Run failed: the site could not be reached: connection refused." in result.stdout
 
 
 def test_interrupted_crawl_leaves_readable_tables(tmp_path):

@@ -37,7 +37,8 @@ def issues(folder: Path) -> pd.DataFrame:
 
 def start_worker(url: str, export_dir: Path, log: Path, *settings: str) -> subprocess.Popen:
     with log.open("w") as stream:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(crawl_command(url, export_dir, *settings), cwd=ROOT, env=CRAWL_ENV,
+        # the log at INFO (the console's default is WARNING): the tests read what the workers did
+        return subprocess.Popen(crawl_command(url, export_dir, "LOG_LEVEL=INFO", *settings), cwd=ROOT, env=CRAWL_ENV,
                                 stdout=subprocess.DEVNULL, stderr=stream)
 
 
@@ -132,7 +133,7 @@ def test_a_killed_worker_loses_no_page(slow_site, slow_expected, redis_url, tmp_
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # both at work, the victim with pages stored
         parts = {p.name.split("-")[-2]: p for p in exports.glob("*/*/workers/*")}
-        if len(parts) == 2 and _stored_pages(parts[str(victim.pid)]) >= 5 and _stored_pages(
+        if len(parts) == 2 and _stored_pages(parts[str(victim.pid)]) >= 7 and _stored_pages(
                 parts[str(survivor.pid)]) >= 1:
             break
         time.sleep(0.02)
@@ -150,6 +151,8 @@ def test_a_killed_worker_loses_no_page(slow_site, slow_expected, redis_url, tmp_
     meta = read_meta(folder)
     reasons = {w["worker"].split("-")[-2]: w["finish_reason"] for w in meta["workers"]}
     assert reasons == {str(victim.pid): "lost", str(survivor.pid): "finished"}
+    # a page stored in the instant before the kill, not yet acknowledged in Redis, is fetched again by the survivor
+    # and kept from its finished part: with 2 requests in flight, at most 2 of the victim's 7 pages
     assert next(w for w in meta["workers"] if w["finish_reason"] == "lost")["pages_kept"] >= 5
 
 

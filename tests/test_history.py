@@ -53,7 +53,7 @@ def two_runs(outside, tmp_path_factory):
         (site / "index.html").write_text(html('<a href="/a.html">a</a>'))
         (site / "a.html").write_text(html(f'<a href="/b.html">b</a> <a href="{outside.url}gone404">gone</a>'))
         second = run_crawl(server.url, exports, "LINKCRAWLER_FAIL_ON_NEW_ERRORS=True")
-        return server, exports, first, second
+        yield server, exports, first, second  # the site stays up for the module's tests
 
 
 def test_sitemap_urls_no_link_reaches_are_crawled_as_orphans(two_runs):
@@ -89,11 +89,12 @@ def test_exit_status_and_summary(two_runs):
     _, exports, first, second = two_runs
     assert first.returncode == 0  # nothing to compare with
     assert second.returncode == 3, second.stderr[-2000:]
-    assert "new errors since the last run: exit status 3" in second.stderr
+    assert second.stdout.rstrip().endswith("Exit status 3: 1 new errors since the last run")
     _, new = runs(exports)
     summary = (new / "summary.md").read_text()
-    assert summary.startswith("# Link report for")
+    assert summary.startswith("Run ok: the crawl went through the site: 4 pages.\n\n# Link report for")
     assert "broken external link" in summary and "since the last run" in summary
+    assert summary in second.stdout  # the crawl prints the summary it wrote
 
 
 def test_changes_sheet_follows_summary(two_runs):

@@ -13,7 +13,7 @@ import pytest
 
 from linkcrawler.demo.server import Route, Server
 from linkcrawler.tables import read_table
-from tests.conftest import ROOT, only_run_folder, run_crawl
+from tests.conftest import ROOT, on_a_terminal, only_run_folder, run_crawl
 
 PAGES = 60
 
@@ -67,7 +67,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(site, tmp_path):
 
     resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert "Resuming the crawl in the run folder" in resumed.stderr
+    assert f"Resuming the crawl of {site.url} into {folder}" in resumed.stdout
     assert only_run_folder(exports) == folder
     pages, links, targets = tables(folder)
 
@@ -160,28 +160,11 @@ TABLES_FIRST_COLUMN = {"pages": "url,status,", "links": "page,index,", "targets"
 
 
 def test_progress_line_on_a_terminal_only(site, tmp_path):
-    import os
-    import pty
-
     quiet = run_crawl(site.url, tmp_path / "quiet", "LINKCRAWLER_REPORT=False")
     assert quiet.returncode == 0 and "pages/s" not in quiet.stderr
-    main, secondary = pty.openpty()
     command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"url={site.url}", "-s",
                f"LINKCRAWLER_EXPORT_DIR={tmp_path / 'tty'}", "-s", "LINKCRAWLER_REPORT=False", "-s", "LOG_LEVEL=ERROR"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=secondary)
-    os.close(secondary)
-    output = b""
-    while True:
-        try:
-            chunk = os.read(main, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
-    process.wait(timeout=120)
-    os.close(main)
-    text = output.decode("utf-8", "replace")
+    text = on_a_terminal(command)
     assert "\r" in text and "pages/s" in text
     last = text.strip().splitlines()[-1].split("\r")[-1]
     assert f"{PAGES + 1} pages" in last and "queued" in last and "links" in last

@@ -257,10 +257,10 @@ async def test_an_exception_never_eats_a_row(world, tmp_path, monkeypatch):
     """A page that cannot be read keeps its row (parse error), a check that cannot go on too (failed)."""
     read = SiteSpider._parse_html
 
-    def read_or_fail(self, page, response, follow):
+    def read_or_fail(self, page, response, *args):
         if page.url.endswith("/fails.html"):
             raise RuntimeError("boom")
-        return read(self, page, response, follow)
+        return read(self, page, response, *args)
 
     def fail(*args, **kwargs):
         raise RuntimeError("boom")

@@ -9,6 +9,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from linkcrawler.config import Config
+from linkcrawler.history import oldest_first, refusal
 from linkcrawler.workbook import write_report
 
 
@@ -23,13 +24,27 @@ class Command(ScrapyCommand):
     def short_desc(self) -> str:
         return "Compare two run folders: rebuild the newer one's report with a Changes sheet and print its summary"
 
+    def long_desc(self) -> str:
+        return (f"{self.short_desc()}. The runs are taken in the order they were made, whatever the order given; "
+                "runs of different sites (host and port), failed and unfinished runs are refused. The crawl's "
+                "issues.csv stays: the rebuilt report's findings go to report-issues.csv.")
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 2:
-            raise UsageError("give two run folders: scrapy compare OLD NEW")
-        old, new = map(Path, args)
-        for folder in (old, new):
+            raise UsageError("give two run folders: scrapy compare OLD NEW", print_help=False)
+        for folder in map(Path, args):
             if not (folder / "run.json").exists():
-                raise UsageError(f"not a run folder: {folder}")
+                raise UsageError(f"not a run folder: {folder}", print_help=False)
+        old, new = oldest_first(*map(Path, args))
+        refused = refusal(old, new)
+        if refused:
+            raise UsageError(f"cannot compare: {refused}", print_help=False)
+        if old != Path(args[0]):
+            print(f"{old} is the older run: comparing {new} with it")
         assert self.settings is not None
-        write_report(new, Config.from_settings(self.settings), previous=old)
+        try:
+            config = Config.from_settings(self.settings)
+        except ValueError as exc:
+            raise UsageError(str(exc), print_help=False) from None
+        write_report(new, config, previous=old)
         print((new / "summary.md").read_text(encoding="utf-8"))

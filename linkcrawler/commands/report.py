@@ -9,6 +9,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from linkcrawler.config import Config
+from linkcrawler.history import refusal
 from linkcrawler.workbook import write_report
 
 
@@ -23,20 +24,29 @@ class Command(ScrapyCommand):
     def short_desc(self) -> str:
         return "Rebuild report.xlsx of run folders from their tables (thresholds from -s LINKCRAWLER_* settings)"
 
+    def long_desc(self) -> str:
+        return (f"{self.short_desc()}. The crawl's issues.csv, which later runs compare with, stays as the crawl "
+                "wrote it: the rebuilt report's findings go to report-issues.csv.")
+
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--compare", metavar="RUN_FOLDER",
-                            help="compare with this run (default: the site's previous finished run)")
+                            help="compare with this earlier run of the site (default: its last good run before)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:
-            raise UsageError("give the run folder(s): scrapy report exports/<host>/<timestamp>")
+            raise UsageError("give the run folder(s): scrapy report exports/<host>/<timestamp>", print_help=False)
         assert self.settings is not None
-        config = Config.from_settings(self.settings)
+        try:
+            config = Config.from_settings(self.settings)
+        except ValueError as exc:
+            raise UsageError(str(exc), print_help=False) from None
         for arg in args:
             folder = Path(arg)
             if not (folder / "run.json").exists() and not any(folder.glob("pages.*")):
-                raise UsageError(f"not a run folder: {folder}")
+                raise UsageError(f"not a run folder: {folder}", print_help=False)
+            if opts.compare and (refused := refusal(Path(opts.compare), folder)):
+                raise UsageError(f"cannot compare: {refused}", print_help=False)
             report = write_report(folder, config, previous=opts.compare or "auto")
             print(folder / "report.xlsx")
             if report.previous is not None:

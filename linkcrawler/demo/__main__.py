@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from linkcrawler.demo.server import Route, Server
@@ -26,7 +28,9 @@ def _server(port: int, routes: dict[str, Route], **kwargs: object) -> Server:
         return Server(SITE, routes, **kwargs)
 
 
-def main(argv: list[str]) -> int:
+@contextmanager
+def demo_site(port: int = DEMO_PORT) -> Iterator[Server]:
+    """The demo site on 127.0.0.1 (at ``port`` when free), its outside world on 127.0.0.2, while in the block."""
     outside_routes = {
         "/": Route(200, b"<title>Elsewhere</title>"),
         "/seeds": Route(200, b"<title>Seeds</title>"),
@@ -36,19 +40,20 @@ def main(argv: list[str]) -> int:
         "/hose": Route(200, b"<title>Hose</title>"),
         "/my-blog": Route(404, b"<title>Gone</title>"),
     }
-    with _server(DEMO_PORT + 1, outside_routes, host="127.0.0.2") as outside:
+    with _server(port + 1 if port else 0, outside_routes, host="127.0.0.2") as outside:
         routes = {
             "/posts/old-tomato-post.html": Route(301, headers={"Location": "/posts/tomatoes.html"}),
             "/go/best-hose": Route(302, headers={"Location": f"{outside.url}hose"}),
         }
-        with _server(DEMO_PORT, routes, replacements={"OUTSIDE": outside.url}) as site:
-            print(f"Demo site on {site.url} (outside world on {outside.url})", flush=True)
-            command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"url={site.url}", *argv]
-            status = subprocess.call(command, cwd=PROJECT)
-    runs = sorted(PROJECT.glob(f"exports/127.0.0.1_{site.port}/*/summary.md"))
-    if runs:
-        print("\n" + runs[-1].read_text(encoding="utf-8"))
-    return status
+        with _server(port, routes, replacements={"OUTSIDE": outside.url}) as site:
+            yield site
+
+
+def main(argv: list[str]) -> int:
+    with demo_site() as site:
+        print(f"Demo site on {site.url} (outside world on 127.0.0.2)", flush=True)
+        command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"url={site.url}", *argv]
+        return subprocess.call(command, cwd=PROJECT)  # the crawl prints the run's summary
 
 
 if __name__ == "__main__":

@@ -45,6 +45,22 @@ PAGE_META = {"dont_redirect": True, "handle_httpstatus_all": True, "dont_obey_ro
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
+USAGE = "scrapy crawl site -a url=https://www.example.com/"
+
+
+def check_start_url(url: str | None) -> str:
+    """The start URL, when it is an absolute http(s) URL with a host; else ValueError with a one-line message
+    saying how to call the crawl. A URL without a scheme is a mistake to point out, not a guess to make."""
+    if not url:
+        raise ValueError(f"say which site to crawl: {USAGE}")
+    parts = urlsplit(url.strip())
+    if "://" not in url:
+        raise ValueError(f"the start URL {url!r} has no scheme: write http://{url} or https://{url}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL with a host: {url!r} ({USAGE})")
+    return url.strip()
+
+
 def _depth(meta: dict[str, Any]) -> int | None:
     """Clicks from the start URL; None for a sitemap URL that no link reaches."""
     return None if meta.get("linkcrawler_orphan") else meta.get("depth", 0)
@@ -60,14 +76,7 @@ class SiteSpider(scrapy.Spider):
 
     def __init__(self, url: str | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not url:
-            raise ValueError("say which site to crawl: scrapy crawl site -a url=https://example.com/")
-        if "://" not in url:
-            url = f"https://{url}"
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {url!r}")
-        self.start_url = safe_url_string(url)
+        self.start_url = safe_url_string(check_start_url(url))
         self.run_folder = None
 
     @classmethod
@@ -282,6 +291,7 @@ class SiteSpider(scrapy.Spider):
             response_ms=round(meta["download_latency"] * 1000, 1) if "download_latency" in meta else None,
         )
         follow: list[str] = []
+        unfollowed: list[tuple[str, str]] = []  # (url, kind) of internal links that are not followed
         links: list = []
         outside = ""  # where a redirect leaves the site
         try:
@@ -289,18 +299,23 @@ class SiteSpider(scrapy.Spider):
             if 300 <= response.status < 400 and location:
                 outside = self._redirect(page, response, location.decode("latin-1"), follow)
             elif 200 <= response.status < 300 and self._is_html(response, page.content_type):
-                links = self._parse_html(page, response, follow)
+                links = self._parse_html(page, response, follow, unfollowed)
                 if page.redirect_target and not self.classifier.is_internal(urlsplit(page.redirect_target)):
                     outside = page.redirect_target  # a meta refresh out of the site
         except Exception:  # noqa: BLE001 - a page that cannot be read is recorded, the crawl goes on
             logger.warning("Could not read %s", page.url, exc_info=True)
-            page.error, follow, links, outside = "parse error", [], [], ""
+            page.error, follow, unfollowed, links, outside = "parse error", [], [], [], ""
         found: list[Request | Target] = []
         try:
             for url in follow:
                 request = self.page_request(url, referrer=page.url, depth=(page.depth or 0) + 1)
                 if request is not None:
                     found.append(request)
+            # checked, not crawled: a page row only when a followed link leads there. Before the external checks
+            # below, which an affiliate URL of the site (/go/…) reaches too and where its claim would be spent
+            for url, kind in unfollowed:
+                if not self.claims.has_page(url):
+                    found.extend(self.check(url, kind, internal=True))
             for link in links:
                 if link.kind in ("external", "affiliate") and not link.robots_blocked:
                     found.extend(self.check(link.url, link.kind))
@@ -333,7 +348,8 @@ class SiteSpider(scrapy.Spider):
             follow.append(target)  # page_request leaves out a URL too long; its target row says so
         return ""
 
-    def _parse_html(self, page: Page, response: Response, follow: list[str]) -> list:
+    def _parse_html(self, page: Page, response: Response, follow: list[str],
+                    unfollowed: list[tuple[str, str]]) -> list:
         x_robots = [v.decode("latin-1") for v in response.headers.getlist(b"X-Robots-Tag")]
         try:
             root, page.error = parse_page(response.text)
@@ -379,12 +395,15 @@ class SiteSpider(scrapy.Spider):
                 internal_editorial += link.kind == "internal"
             if not link.follow:
                 nofollow += 1
-            if link.robots_blocked or (not link.follow and not follow_nofollow):
+            if link.robots_blocked:
                 continue
             if link.kind == "internal" or (
                 link.kind == "affiliate" and self.classifier.is_internal(urlsplit(link.url))
             ):
-                follow.append(link.url)
+                if link.follow or follow_nofollow:
+                    follow.append(link.url)
+                else:
+                    unfollowed.append((link.url, link.kind))
         page.outlinks = len(found.links) + found.links_over
         page.links_over_limit = found.links_over
         page.internal_outlinks = counts["internal"]
@@ -399,15 +418,16 @@ class SiteSpider(scrapy.Spider):
 
     # --- target checks -------------------------------------------------------------------------------------
 
-    def check(self, url: str, kind: str) -> Iterator[Request | Target]:
-        """Check an external target once: a request, or a ``skipped`` row when settings exclude it or it is longer
-        than URLLENGTH_LIMIT."""
+    def check(self, url: str, kind: str, internal: bool = False) -> Iterator[Request | Target]:
+        """Check a target once: a request, or a ``skipped`` row when settings exclude it or it is longer than
+        URLLENGTH_LIMIT. External targets, and with ``internal`` a URL of the site that is not crawled as a page (a
+        link that is not ``follow``): its status and redirect chain are checked all the same."""
         if not self.claims.claim_check(url):  # first, as this runs for every external link occurrence
             return
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or self.classifier.is_internal(parts):
+        if parts.scheme not in ("http", "https") or self.classifier.is_internal(parts) != internal:
             return
-        reason = self._excluded(url)
+        reason = "" if internal else self._excluded(url)
         if reason:
             yield Target(url=url, kind=kind, result="skipped", error="excluded", detail=reason, checked_at=now_iso())
             return
@@ -415,7 +435,8 @@ class SiteSpider(scrapy.Spider):
             yield Target(url=url, kind=kind, result="skipped", error="url too long", checked_at=now_iso(),
                          detail=f"{len(url):,} characters, more than URLLENGTH_LIMIT ({self.url_limit}): not fetched")
             return
-        request = self.check_request(url, {"url": url, "kind": kind, "hops": [], "detail": ""}, "HEAD")
+        state = {"url": url, "kind": kind, "hops": [], "detail": "", "internal": internal}
+        request = self.check_request(url, state, "HEAD")
         request.meta[NEW_CHECK] = True  # a shared crawl checks each target once across workers
         yield request
 
@@ -513,7 +534,7 @@ class SiteSpider(scrapy.Spider):
             final_status=status,
             redirects=len(hops),
             redirect_chain=chain_text(hops, status, final_url),
-            result=result_of(status, error, external=True, redirects=len(hops)),
+            result=result_of(status, error, external=not state.get("internal"), redirects=len(hops)),
             error=error,
             detail=state["detail"],
             method=method,
