@@ -58,6 +58,8 @@ class Tally:
     words_ok: int = 0
     words_judged: int = 0
     failures: int = 0  # pages the method raised an exception on
+    page_precision: list[float] = field(default_factory=list)  # per page, where it said some link is editorial
+    page_recall: list[float] = field(default_factory=list)  # per page, where some judged link is editorial
     patterns: Counter[str] = field(default_factory=Counter)
 
     def add(self, said: bool, truth: bool) -> None:
@@ -121,15 +123,22 @@ def _words(text: str | None) -> int:
     return len(text.split()) if text else 0
 
 
-def run_linkcrawler(html: str, url: str) -> tuple[list[bool], list[bool], int, list, list[str]]:
-    """Editorial answers, position content answers, main-text words, the link records and why each link is not
-    editorial (the walk and analysis extract() runs, done here step by step to keep the reasons)."""
+def run_linkcrawler(html: str, url: str) -> tuple[list[bool], list[bool], int, list, float]:
+    """Editorial answers, position content answers, main-text words, the link records and the seconds it took
+    (parsing and extracting, as the spider does)."""
+    start = time.process_time()
     root = parse_html(html)
     found = extract(root, url, Classifier.for_site(url))
-    doc, _ = walk(root)
-    main = maintext.analyse(doc)
+    seconds = time.process_time() - start
     return ([lk.editorial for lk in found.links], [lk.position == "content" for lk in found.links], found.words,
-            found.links, [main.why(k) for k in range(len(found.links))])
+            found.links, seconds)
+
+
+def reasons(html: str) -> list[str]:
+    """Why linkcrawler says each link is not editorial (the walk and analysis extract() runs, done again here)."""
+    doc, _ = walk(parse_html(html))
+    main = maintext.analyse(doc)
+    return [main.why(k) for k in range(len(doc.links))]
 
 
 def run_trafilatura(html: str, url: str, links: list[tuple[str, str]]) -> tuple[list[bool], int]:
@@ -233,9 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         articles = sum(1 for _ in root.iter("article"))
         results: dict[str, tuple[list[bool], int | None, float]] = {}
         if "linkcrawler" in wanted:
-            start = clock()
-            editorial, content, words, records, reasons = run_linkcrawler(html, url)
-            seconds = clock() - start
+            editorial, content, words, records, seconds = run_linkcrawler(html, url)
+            why = reasons(html)
             results["linkcrawler"] = (editorial, words, seconds)
             results["position content"] = (content, None, 0.0)
         for name, run in (("trafilatura", run_trafilatura), ("readability-lxml", run_readability),
@@ -256,18 +264,23 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  ! {name}: {len(said)} answers for {len(elements)} links on {page['id']}", file=sys.stderr)
                 said = (said + [False] * len(elements))[: len(elements)]
             part = by_set.setdefault((name, page["dataset"]), Tally())
+            hits = sum(1 for i, truth in judged if said[i] and truth)
+            if any(said[i] for i, _ in judged):
+                tally.page_precision.append(hits / sum(1 for i, _ in judged if said[i]))
+            if any(truth for _, truth in judged):
+                tally.page_recall.append(hits / sum(1 for _, truth in judged if truth))
             for i, truth in judged:
                 tally.add(said[i], truth)
                 part.add(said[i], truth)
                 if said[i] != truth:
                     tally.patterns[pattern(elements[i], said[i], articles)] += 1
                     if name == "linkcrawler" and truth:
-                        missed[reasons[i]] += 1
+                        missed[why[i]] += 1
                     if name == "linkcrawler" and len(errors) < args.show:
                         link = page["links"][i]
                         errors.append(f"{'FP' if said[i] else 'FN'} {page['dataset']}/{page['id']} "
                                       f"[{records[i].position}] {link['anchor'][:50]!r} ← {link.get('why', '')}"
-                                      f"{' / ' + reasons[i] if not said[i] else ''}")
+                                      f"{' / ' + why[i] if not said[i] else ''}")
             if words is not None and gold_words:
                 tally.words_judged += 1
                 tally.words_ok += abs(words - gold_words) <= 0.25 * gold_words
@@ -280,6 +293,12 @@ def main(argv: list[str] | None = None) -> int:
         failed = f"  ({t.failures} pages failed)" if t.failures else ""
         print(f"{name:18} {t.precision:9.3f} {t.recall:7.3f} {f1:6.3f} {t.tp + t.fp + t.fn + t.tn:7d} {words:>11} "
               f"{ms:>8}{failed}")
+    print("\nPer page (the mean of each page's precision and recall, so that link-heavy pages do not dominate):")
+    for name, t in tallies.items():
+        if t.page_precision and t.page_recall:
+            print(f"{name:18} {sum(t.page_precision) / len(t.page_precision):9.3f} "
+                  f"{sum(t.page_recall) / len(t.page_recall):7.3f}   ({len(t.page_precision)} / "
+                  f"{len(t.page_recall)} pages)")
     print("\nPrecision / recall by set:")
     print(f"{'set':14}" + "".join(f"{n[:16]:>18}" for n in tallies))
     for dataset in sets:

@@ -229,6 +229,8 @@ class Doc:
     end: list[int] = field(default_factory=list)  # one past the last piece
     hint: list[int] = field(default_factory=list)  # maintext hint of the element's own words
     region: list[str | None] = field(default_factory=list)  # position its markup gives (None: no region named)
+    origin: list[int] = field(default_factory=list)  # the element whose own signal gave that region (-1: none)
+    weak: list[bool] = field(default_factory=list)  # that region comes from class/id words only
     text: list[str] = field(default_factory=list)  # pieces
     words: list[int] = field(default_factory=list)  # words per piece
     owner: list[int] = field(default_factory=list)  # innermost element of each piece
@@ -260,7 +262,7 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES,
     where the markup names none (the layout decides, see :meth:`linkcrawler.maintext.Main.position`)."""
     doc = Doc()
     tag_of, parent_of, last_of, start_of, end_of = doc.tag, doc.parent, doc.last, doc.start, doc.end
-    hint_of, region_of = doc.hint, doc.region
+    hint_of, region_of, origin_of, weak_of = doc.hint, doc.region, doc.origin, doc.weak
     texts, words_of, owner_of, in_link_of = doc.text, doc.words, doc.owner, doc.in_link
     link_numbers, images, jumps = doc.links, doc.images, doc.jumps
     found: list[tuple[etree._Element, str | None, str]] = []
@@ -326,6 +328,15 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES,
         label = state[0]
         region = user or (label if label != CONTENT else None)
         region_of.append(region)
+        if region is None:
+            origin_of.append(-1)
+            weak_of.append(False)
+        elif parent[0] >= 0 and region == region_of[parent[0]]:
+            origin_of.append(origin_of[parent[0]])
+            weak_of.append(weak_of[parent[0]])
+        else:
+            origin_of.append(number)
+            weak_of.append(not state[1] and not user)
         is_link = (tag == "a" or tag == "area") and attrib and "href" in attrib
         if is_link:
             link = len(link_numbers)
@@ -381,6 +392,8 @@ def extract(
     text, start, end = doc.text, doc.start, doc.end
     for i, (el, region, path) in enumerate(kept):
         number = doc.links[i]
+        if region is not None and doc.origin[number] in main.overruled:
+            region = None  # class words named a region that holds the main text: the layout decides
         position = region or main.position(number)
         anchor = clean_text("".join(text[start[number]:end[number]]))
         before, after = main.context(number)

@@ -94,7 +94,15 @@ BUILDER_BOILERPLATE = ("share-buttons", "post-info", "author-box", "post-navigat
                        "posts", "portfolio", "breadcrumbs", "table-of-contents", "post-comments", "social",
                        "form", "login", "call-to-action", "menu", "related")
 
-HINT_NONE = (0, False, False)
+HINT_NONE = (0, False, False, False)
+# tokens of an article's own text container, as themes and CMSs name it
+TEXT_CONTAINERS = frozenset({
+    "entry-content", "post-content", "post-body", "entry-body", "article-body", "article-content", "articlebody",
+    "story-body", "storybody", "story-content", "the-content", "post-entry", "entry-text", "post-text",
+    "article-text", "articletext", "body-text", "bodytext", "main-content", "gh-content", "content-body",
+    "single-content", "td-post-content", "wp-block-post-content", "elementor-widget-theme-post-content",
+    "c-entry-content", "article__body", "article__content", "post__content", "entry__content",
+})
 # words of a class/id token that make an element a column of a layout row ("col-md-4", "elementor-column",
 # "#right", "sidebar-wrap")
 COLUMN_WORDS = frozenset({"col", "cols", "column", "sidebar", "rail", "aside"})
@@ -110,14 +118,17 @@ def _words(token: str) -> list[str]:
 
 
 @lru_cache(maxsize=8192)
-def own_hint(tag: str, cls: str, ident: str, role: str) -> tuple[int, bool, bool]:
-    """``(weight, boilerplate, column)`` of an element's own class/id/role: Readability's class weight (±25 for
-    its positive and negative words in the class, and again in the id), whether a class/id token names a
-    boilerplate block (share bar, related posts, tag list, author box, newsletter, cookie notice, ad…), and
-    whether one names a column of a layout row. Tokens that are layout modifiers or a page builder's generic
-    parts say nothing of boilerplate (see :func:`linkcrawler.position.token_words`)."""
+def own_hint(tag: str, cls: str, ident: str, role: str) -> tuple[int, bool, bool, bool]:
+    """``(weight, boilerplate, column, text container)`` of an element's own class/id/role: Readability's class
+    weight (±25 for its positive and negative words in the class, and again in the id), whether a class/id token
+    names a boilerplate block (share bar, related posts, tag list, author box, newsletter, cookie notice, ad…),
+    whether one names a column of a layout row, and whether the element is an article's own text container
+    (``entry-content``, ``post-body``…, ``main``, ``role=main``). Tokens that are layout modifiers or a page
+    builder's generic parts say nothing of boilerplate (see :func:`linkcrawler.position.token_words`)."""
     if not cls and not ident and not role:
-        return HINT_NONE
+        return HINT_NONE if tag != "main" else (0, False, False, True)
+    tokens = f"{cls} {ident}".lower().split()
+    container = tag == "main" or role.lower() == "main" or not TEXT_CONTAINERS.isdisjoint(tokens)
     column = any(token in COLUMN_TOKENS or any(w in COLUMN_WORDS for w in re.split(r"[-_\d]+", token))
                  for token in f"{cls} {ident}".lower().split())
     weight = 0
@@ -144,7 +155,7 @@ def own_hint(tag: str, cls: str, ident: str, role: str) -> tuple[int, bool, bool
                 weight -= 25
             if _POSITIVE.search(text):
                 weight += 25
-    return weight, boiler, column
+    return weight, boiler, column, container
 
 
 def _names_boilerplate(words: list[str]) -> bool:
@@ -173,6 +184,7 @@ class Main:
     cum_words: list[int] = field(default_factory=list)
     cum_link: list[int] = field(default_factory=list)
     reasons: list[int] = field(default_factory=list)  # per link, why it is not editorial (REASONS), 0 if it is
+    overruled: set[int] = field(default_factory=set)  # elements whose class words the main text overrules
 
     def why(self, link: int) -> str:
         """Why link number ``link`` is not editorial, in words ('' when it is)."""
@@ -250,12 +262,12 @@ def analyse(doc: Doc) -> Main:
     """Find the main text of ``doc`` and decide for each link whether it is editorial (module docstring)."""
     n = len(doc.tag)
     tags, parent, last, start, end = doc.tag, doc.parent, doc.last, doc.start, doc.end
-    hints, region = doc.hint, doc.region
+    hints = doc.hint
     pieces = len(doc.text)
     cum_words = [0, *accumulate(doc.words)]
     cum_link = [0, *accumulate(w if link else 0 for w, link in zip(doc.words, doc.in_link, strict=True))]
+    origin, weak = doc.origin, doc.weak
     block = [0] * n
-    excluded = [False] * n  # inside a non-content region or a boilerplate-named element: no paragraph counts
     has_block_child = [False] * n
     for e in range(n):
         p = parent[e]
@@ -263,7 +275,6 @@ def analyse(doc: Doc) -> Main:
         block[e] = e if (tag in BLOCKS or p < 0) else block[p]
         if tag in BLOCKS and p >= 0:
             has_block_child[p] = True
-        excluded[e] = (p >= 0 and excluded[p]) or region[e] is not None or hints[e][1] or tag in _FORMS
 
     # 1. paragraphs: the text each block element holds itself
     own_chars = [0] * n
@@ -273,6 +284,24 @@ def analyse(doc: Doc) -> Main:
         text = doc.text[i]
         own_chars[b] += len(text)
         own_commas[b] += len(_COMMAS.findall(text)) if "," in text or "\uff0c" in text or "\u060c" in text else 0
+
+    # a block that class words name boilerplate or a region cannot be that when it holds most of the page's running
+    # text (Blogger wraps the posts in "widget Blog")
+    cum_paragraphs = [0, *accumulate(c if c >= 25 else 0 for c in own_chars)]
+    total = cum_paragraphs[n]
+    # (TypePad's "entry-author-…"): those words are overruled, as they are for one holding the article's text
+    # container (entry-content, post-body…)
+    holds_text = [False] * n
+    for e in range(n - 1, -1, -1):
+        if (hints[e][3] or holds_text[e]) and parent[e] >= 0:
+            holds_text[parent[e]] = True
+    overruled = {e for e in range(n) if (hints[e][1] or (origin[e] == e and weak[e])) and (holds_text[e] or (
+        total >= 500 and cum_paragraphs[last[e] + 1] - cum_paragraphs[e] >= 0.5 * total))}
+    excluded = [False] * n  # inside a non-content region or a boilerplate-named element: no paragraph counts
+    for e in range(n):
+        p = parent[e]
+        excluded[e] = (p >= 0 and excluded[p]) or (
+            e not in overruled and (hints[e][1] or origin[e] == e)) or tags[e] in _FORMS
 
     score: dict[int, float] = {}
     for b in range(n):
@@ -296,7 +325,7 @@ def analyse(doc: Doc) -> Main:
     final = {e: s * (1 - density(e)) for e, s in score.items() if tags[e] not in ("html",) and not excluded[e]}
     editorial = [False] * len(doc.links)
     if not final:
-        return Main(editorial, 0, 0, doc, block, [], cum_words, cum_link, [8] * len(editorial))
+        return Main(editorial, 0, 0, doc, block, [], cum_words, cum_link, [8] * len(editorial), overruled)
     top = max(final, key=final.__getitem__)
     top_score = final[top]
     article_tops = {*_ancestors(top, parent), top}
@@ -322,8 +351,10 @@ def analyse(doc: Doc) -> Main:
                 dropped[e] = dropped[p]
                 continue
             tag = tags[e]
-            weight, boiler, _ = hints[e]
-            drop = 1 if boiler else 2 if region[e] is not None else 3 if tag in _FORMS else 0
+            weight, boiler, _, _ = hints[e]
+            if e in overruled:
+                boiler = False
+            drop = 1 if boiler else 2 if origin[e] == e and e not in overruled else 3 if tag in _FORMS else 0
             if not drop and tag == "article" and e not in article_tops and last[e] > e:
                 drop = 4  # a teaser card beside the article
             if not drop and tag in _CLEANED and end[e] > start[e] and _conditional(
@@ -352,7 +383,7 @@ def analyse(doc: Doc) -> Main:
         areas.insert(0, article)
     else:
         areas.sort()
-    return Main(editorial, words, link_words, doc, block, areas, cum_words, cum_link, why)
+    return Main(editorial, words, link_words, doc, block, areas, cum_words, cum_link, why, overruled)
 
 
 def _prefix(tags: list[str], wanted: str | tuple[str, ...]) -> list[int]:
@@ -448,4 +479,4 @@ def _conditional(e: int, weight: int, tags: list[str], start: list[int], end: li
         return True
     if weight >= 25 and link > 0.7:
         return True
-    return img > 1 and p / img < 0.5 and link > 0.5
+    return img > 2 and p / img < 0.5 and link > 0.5
