@@ -47,6 +47,19 @@ _TAG_WEIGHT = {"div": 5, "pre": 3, "td": 3, "blockquote": 3, "address": -3, "ol"
 _CLEANED = frozenset({"div", "section", "ul", "ol", "dl", "table", "aside", "header", "footer", "nav"})
 _FORMS = frozenset({"form", "fieldset", "button", "select", "input", "textarea", "label"})
 _WORD_CHAR = re.compile(r"\w")
+# anchors of the page's tools and site furniture, in the languages most sites are written in: a link standing alone
+# with one of these is a control, not words of the text ("Print", "Email a friend", "Read more »", "« Previous")
+UTILITY = re.compile(
+    r"^\W*(?:print(?:er[- ]friendly)?(?: version| this)?|printable|e-?mail(?: (?:a|to a) friend| this)?|share"
+    r"(?: this| on \w+)?|tweet|digg(?: this| it)?|reddit!?|del\.icio\.us|delicious|stumbleupon|facebook|twitter"
+    r"|linkedin|pinterest|whatsapp|bookmark|save|permalink|permanent link|link|respond|reply|comments?|\d+ comments?"
+    r"|leave a (?:comment|reply)|add (?:a )?comment|post a comment|trackback|rss|feed|subscribe|top|back(?: to top)?"
+    r"|(?:back|return) to \w+(?: \w+)?|home|main|next|prev(?:ious)?|older|newer|more(?: \w+)?|read more|continue"
+    r"(?: reading)?|full (?:story|article)|view (?:larger|full)(?: image)?|enlarge|zoom|login|log in|sign in"
+    r"|register|sign up|help|feedback|contact(?: us)?|about(?: us)?|privacy(?: policy)?|terms(?: of \w+)?|imprint"
+    r"|sitemap|advertise|drucken|druckversion|weiterlesen|mehr|zurück|nach oben|teilen|kommentare?|impressum"
+    r"|datenschutz|kontakt|imprimer|lire la suite|retour|partager|commentaires?|suite|imprimir|leer más|volver"
+    r"|compartir|comentarios?|stampa|condividi|leggi tutto|indietro)\W*$", re.IGNORECASE)
 _COMMAS = re.compile("[,\u060c\ufe50\ufe10\ufe11\u2e41\u2e34\u2e32\uff0c]")
 
 # Readability's class/id weights (substring tests, as it does), for choosing the container
@@ -168,7 +181,7 @@ def _names_boilerplate(words: list[str]) -> bool:
 
 
 REASONS = ("", "boilerplate class words", "non-content region", "form", "teaser card", "link list or linky block",
-           "symbols only", "outside the main text", "no main text found")
+           "symbols only", "outside the main text", "no main text found", "a tool or site link standing alone")
 
 
 @dataclass
@@ -372,9 +385,11 @@ def analyse(doc: Doc) -> Main:
     for k, e in enumerate(doc.links):
         if inside[e] and not dropped[e]:
             anchor = "".join(doc.text[start[e]:end[e]])
-            # a link of symbols only ("#", "¶", "→") is a permalink or control, not words of the text
-            editorial[k] = not anchor.strip() or _WORD_CHAR.search(anchor) is not None
-            why[k] = 0 if editorial[k] else 6
+            if anchor.strip() and _WORD_CHAR.search(anchor) is None:
+                why[k] = 6  # a link of symbols only ("#", "¶", "→") is a permalink or control, not words of the text
+            elif UTILITY.match(anchor) and _alone(e, block, parent, start, end, cum_words, cum_link):
+                why[k] = 9
+            editorial[k] = not why[k]
         else:
             why[k] = dropped[e] if inside[e] else 7
     areas = list(roots)
@@ -384,6 +399,14 @@ def analyse(doc: Doc) -> Main:
     else:
         areas.sort()
     return Main(editorial, words, link_words, doc, block, areas, cum_words, cum_link, why, overruled)
+
+
+def _alone(e: int, block: list[int], parent: list[int], start: list[int], end: list[int], cum_words: list[int],
+           cum_link: list[int]) -> bool:
+    """Whether link element ``e`` stands alone: its block holds links and at most two other words."""
+    b = block[parent[e]] if parent[e] >= 0 else e
+    words = cum_words[end[b]] - cum_words[start[b]]
+    return words - (cum_link[end[b]] - cum_link[start[b]]) <= 2
 
 
 def _prefix(tags: list[str], wanted: str | tuple[str, ...]) -> list[int]:
@@ -475,7 +498,7 @@ def _conditional(e: int, weight: int, tags: list[str], start: list[int], end: li
         return link > 0.9 and li >= 3 and words / max(li, 1) < 12
     if li > p + 3 and link > 0.5:
         return True
-    if weight < 25 and link > 0.5 and words < 80:
+    if weight < 25 and link > 0.8 and words < 80:
         return True
     if weight >= 25 and link > 0.7:
         return True
