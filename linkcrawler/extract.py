@@ -46,46 +46,32 @@ CONTEXT_CHARS = 80
 _END_TAGS = re.compile(r"</\s*(?:html|body)\s*>", re.IGNORECASE)
 
 
-class TooDeep(Exception):
-    """The document nests deeper than the parser reads (libxml2 stops at 2,048 levels)."""
+def parse_page(text: str) -> tuple[etree._Element, str]:
+    """``(root, error)`` of an HTML document, parsed as browsers do where libxml2 does not; the error is
+    ``nesting too deep`` when links below libxml2's nesting limit (2,048 levels) are lost.
 
-
-def parse_html(text: str) -> etree._Element:
-    """The lxml root of an HTML document, parsed as browsers do where libxml2 does not.
-
-    libxml2 drops everything after ``</html>``, where browsers keep it in the body (templates and plugins
-    that print after the closing tag are common), so stray ``</html>``/``</body>`` end tags are removed first.
-    Comments and processing instructions are dropped while parsing (the text around them joins up).
+    libxml2 drops everything after ``</html>``, where browsers keep it in the body (templates and plugins that
+    print after the closing tag are common), so stray ``</html>``/``</body>`` end tags are removed first.
+    Comments and processing instructions are dropped while parsing (the text around them joins up), which keeps
+    the walk linear however many there are.
     """
     end = text.rfind("</html")
     if end == -1:
         end = text.lower().rfind("</html")
     if end != -1 and text[end:].partition(">")[2].strip():
         text = _END_TAGS.sub("", text)
-    return _parse(text)[0]
-
-
-def _parse(text: str) -> tuple[etree._Element, bool]:
-    """``(root, too_deep)``: the parsed document, and whether the parser stopped at its nesting limit."""
     parser = etree.HTMLParser(encoding="utf-8", huge_tree=True, remove_comments=True, remove_pis=True)
     body = text.replace("\x00", "").encode("utf-8", "surrogatepass")
     root = etree.fromstring(body, parser=parser) if body.strip() else None
     if root is None:
         root = etree.fromstring(b"<html></html>", parser=parser)
     too_deep = any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
-    return root, too_deep
-
-
-def parse_page(text: str) -> tuple[etree._Element, str]:
-    """``(root, error)`` for a page's text: the error is ``nesting too deep`` when links below libxml2's nesting
-    limit are lost."""
-    end = text.rfind("</html")
-    if end == -1:
-        end = text.lower().rfind("</html")
-    if end != -1 and text[end:].partition(">")[2].strip():
-        text = _END_TAGS.sub("", text)
-    root, too_deep = _parse(text)
     return root, "nesting too deep" if too_deep else ""
+
+
+def parse_html(text: str) -> etree._Element:
+    """The lxml root of an HTML document (see :func:`parse_page`)."""
+    return parse_page(text)[0]
 
 
 def clean_text(text: str) -> str:
@@ -178,6 +164,7 @@ class Extracted:
     nofollow: bool = False
     words: int = 0  # words of the main text
     editorial_link_words: int = 0  # of those, words inside links
+    text_hash: str = ""  # hash of the main text (see linkcrawler.maintext.Main.text_hash)
     links: list[Link] = field(default_factory=list)
     links_over: int = 0  # links past the limit: counted, not recorded
 
@@ -386,7 +373,7 @@ def extract(
     )
     doc, found = walk(root, rules)
     main = maintext.analyse(doc)
-    out.words, out.editorial_link_words = main.words, main.link_words
+    out.words, out.editorial_link_words, out.text_hash = main.words, main.link_words, main.text_hash
     kept = found[:max_links] if max_links else found
     out.links_over = len(found) - len(kept)
     text, start, end = doc.text, doc.start, doc.end

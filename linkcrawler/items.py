@@ -57,6 +57,7 @@ class Page:
     nofollow: bool = False
     words: int | None = None  # words of the main text (the page's own text)
     editorial_link_words: int | None = None  # of those, words inside links
+    text_hash: str = ""  # hash of the main text: pages with the same one are duplicates of each other
     outlinks: int = 0
     internal_outlinks: int = 0
     external_outlinks: int = 0

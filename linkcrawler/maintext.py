@@ -26,6 +26,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
+from hashlib import blake2b
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
@@ -198,6 +199,7 @@ class Main:
     cum_link: list[int] = field(default_factory=list)
     reasons: list[int] = field(default_factory=list)  # per link, why it is not editorial (REASONS), 0 if it is
     overruled: set[int] = field(default_factory=set)  # elements whose class words the main text overrules
+    text_hash: str = ""  # 64-bit hash of the main text, in hex: pages with the same main text are duplicates
 
     def why(self, link: int) -> str:
         """Why link number ``link`` is not editorial, in words ('' when it is)."""
@@ -355,6 +357,8 @@ def analyse(doc: Doc) -> Main:
     img_count = _prefix(tags, "img")
     input_count = _prefix(tags, ("input", "select", "textarea", "button"))
     commas_in = [0, *accumulate(len(_COMMAS.findall(t)) if "," in t else 0 for t in doc.text)]
+    article_count = _prefix(tags, "article")
+    articles = {root: article_count[last[root] + 1] - article_count[root] for root in roots}
     for root in roots:
         inside[root] = True
         for e in range(root + 1, last[root] + 1):
@@ -368,17 +372,21 @@ def analyse(doc: Doc) -> Main:
             if e in overruled:
                 boiler = False
             drop = 1 if boiler else 2 if origin[e] == e and e not in overruled else 3 if tag in _FORMS else 0
-            if not drop and tag == "article" and e not in article_tops and last[e] > e:
-                drop = 4  # a teaser card beside the article
-            if not drop and tag in _CLEANED and end[e] > start[e] and _conditional(
+            if not drop and tag == "article" and e not in article_tops and last[e] > e and articles[root] > 1 \
+                    and not holds_text[e] and not hints[e][3]:
+                drop = 4  # a teaser card beside the article (one of several, holding no article text container)
+            if not drop and tag in _CLEANED and end[e] > start[e] and not hints[e][3] and not holds_text[e] and (
+                    e not in article_tops) and _conditional(
                     e, weight, tags, start, end, last, cum_words, cum_link, commas_in, p_count, li_count, img_count,
                     input_count, has_block_child):
                 drop = 5
             dropped[e] = drop
+    digest = blake2b(digest_size=8)
     for i in range(pieces):
         e = doc.owner[i]
         if inside[e] and not dropped[e]:
             words += doc.words[i]
+            digest.update(doc.text[i].encode("utf-8", "surrogatepass"))
             if doc.in_link[i]:
                 link_words += doc.words[i]
     why = [0] * len(doc.links)
@@ -398,7 +406,8 @@ def analyse(doc: Doc) -> Main:
         areas.insert(0, article)
     else:
         areas.sort()
-    return Main(editorial, words, link_words, doc, block, areas, cum_words, cum_link, why, overruled)
+    return Main(editorial, words, link_words, doc, block, areas, cum_words, cum_link, why, overruled,
+                digest.hexdigest() if words else "")
 
 
 def _alone(e: int, block: list[int], parent: list[int], start: list[int], end: list[int], cum_words: list[int],

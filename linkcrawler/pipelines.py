@@ -31,7 +31,7 @@ from linkcrawler.items import LINK_COLUMNS, PAGE_COLUMNS, PageItem
 from linkcrawler.runfolder import JOB_MARKER, new_run_folder, prune, read_job, read_meta, write_job, write_meta
 from linkcrawler.tables import TableWriter, iter_chunks, rewrite_table, table_path
 from linkcrawler.targets import TARGET_COLUMNS, PageAnswer, Target, resolve_internal, restore_target, result_of
-from linkcrawler.template import PageCounts, decide, link_key, place_key
+from linkcrawler.template import PageCounts, decide, link_key, page_key, place_key
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ class StorePipeline:
         self.ids: dict[str, int] = {}
         self.urls: list[str] = []  # id → URL: one string object per URL, shared by the dicts keyed by URL
         self.inlinks, self.unique_inlinks = array("I"), array("I")  # by id: link rows, and pages, linking there
+        self.texts = array("Q")  # by id: the page's main-text hash (0: none), its identity when counting repeats
         self.edges = array("Q")  # (from id << 32) | to id
         self._page, self._seen = "", set()  # the page whose links are being counted, and its link URLs
         self.depth: Any = None  # per id, from _depths() when the crawl ends
@@ -223,11 +224,14 @@ class StorePipeline:
             self.urls.append(url)
             self.inlinks.append(0)
             self.unique_inlinks.append(0)
+            self.texts.append(0)
         return number
 
-    def _note_page(self, url: str, answer: PageAnswer) -> None:
+    def _note_page(self, url: str, answer: PageAnswer, text_hash: str = "") -> None:
         number = self._id(url)
         self.answers[self.urls[number]] = answer
+        if text_hash:
+            self.texts[number] = int(text_hash, 16)
         failed = failure(answer.status, answer.error)
         if failed:
             self.failures[failed] += 1
@@ -254,10 +258,12 @@ class StorePipeline:
             self.edges.append(self._id(page) << 32 | number)
 
     def _replay_pages(self, chunk: dict[str, list[Any]], keep: list[bool]) -> None:
-        for url, status, target, error, ms, kept in zip(chunk["url"], chunk["status"], chunk["redirect_target"],
-                                                        chunk["error"], chunk["response_ms"], keep, strict=True):
+        for url, status, target, error, ms, text, kept in zip(
+                chunk["url"], chunk["status"], chunk["redirect_target"], chunk["error"], chunk["response_ms"],
+                chunk["text_hash"], keep, strict=True):
             if kept:
-                self._note_page(url, PageAnswer(_number(status, int), target or "", error or "", _number(ms, float)))
+                self._note_page(url, PageAnswer(_number(status, int), target or "", error or "", _number(ms, float)),
+                                text or "")
 
     def _replay_links(self, chunk: dict[str, list[Any]], keep: list[bool]) -> None:
         for page, url, kind, blocked, follow, kept in zip(chunk["page"], chunk["url"], chunk["kind"],
@@ -308,7 +314,8 @@ class StorePipeline:
         page = item.page
         if page.url in self.answers:  # fetched again after an interruption: its rows are written already
             return item
-        self._note_page(page.url, PageAnswer(page.status, page.redirect_target, page.error, page.response_ms))
+        self._note_page(page.url, PageAnswer(page.status, page.redirect_target, page.error, page.response_ms),
+                        page.text_hash)
         stats = self.crawler.stats
         stats.inc_value("linkcrawler/pages")
         stats.inc_value("linkcrawler/links", len(item.links))
@@ -381,26 +388,29 @@ class StorePipeline:
         import numpy as np
 
         links, places = PageCounts(folder=self.folder), PageCounts(folder=self.folder)
-        page, page_links, page_places, pages = None, [], [], 0
+        page, page_links, page_places, pages, identity = None, [], [], 0, 0
         for chunk in iter_chunks(self.folder, "links"):
             self._tick()
             pairs = np.zeros((len(chunk["page"]), 2), dtype=np.uint64)
-            rows = zip(chunk["page"], chunk["url"], chunk["anchor"], chunk["position"], chunk["link_path"],
-                       chunk["text_before"], chunk["text_after"], chunk["editorial"], strict=True)
-            for i, (on, url, anchor, position, path, before, after, editorial) in enumerate(rows):
+            rows = zip(chunk["page"], chunk["url"], chunk["href"], chunk["anchor"], chunk["position"],
+                       chunk["link_path"], chunk["text_before"], chunk["text_after"], chunk["editorial"], strict=True)
+            for i, (on, url, href, anchor, position, path, before, after, editorial) in enumerate(rows):
                 if on != page:
-                    links.add(page_links)
-                    places.add(page_places)
+                    links.add(page_links, identity)
+                    places.add(page_places, identity)
                     page, page_links, page_places, pages = on, [], [], pages + 1
-                key = link_key(on, url or "", anchor or "", position or "", path or "", before or "", after or "")
+                    number = self.ids.get(on)
+                    identity = self.texts[number] if number is not None and self.texts[number] else page_key(on, "")
+                key = link_key(on, url or "", href or "", anchor or "", position or "", path or "", before or "",
+                               after or "")
                 where = place_key(position or "", path or "")
                 pairs[i] = key, where
                 page_links.append(key)
                 if editorial not in (True, "True"):
                     page_places.append(where)
             pairs.tofile(keys)
-        links.add(page_links)
-        places.add(page_places)
+        links.add(page_links, identity)
+        places.add(page_places, identity)
         self.key_pages, self.place_pages, self.linking_pages = links.finish(), places.finish(), pages
         self.template_links = array("I", bytes(4 * len(self.urls)))
         self.lost_editorial = array("I", bytes(4 * len(self.urls)))  # editorial links that turned out template
@@ -552,7 +562,7 @@ class StorePipeline:
         """
         for state in (self.answers, self.checks, self.blocked, self.ids, self.urls, self.failures):
             state.clear()
-        self.edges, self.inlinks, self.unique_inlinks = array("Q"), array("I"), array("I")
+        self.edges, self.inlinks, self.unique_inlinks, self.texts = array("Q"), array("I"), array("I"), array("Q")
         parts = sorted((self.folder / "workers").iterdir(), key=lambda p: (not (p / "worker.json").exists(), p.name))
         for name in ("pages", "links", "targets"):  # left by a merger that died: this merge starts over
             stale = table_path(self.folder, name)

@@ -10,8 +10,10 @@ Two facts per link row, worked out from the whole crawl when it ends:
   links in its place (a related-posts block, a share bar, a menu) are on at least that many pages. Such a link
   is never editorial. A site with fewer HTML pages than that threshold keeps the page-level answer.
 
-Counting is exact and its memory bounded: each page's keys (64-bit hashes) go to partition files as the links
-table streams by, and each partition is counted on its own with numpy; only keys on two pages or more are kept.
+Pages count by their main text: the same post at several URLs (tracking parameters, print versions) is one page
+here, so that its own links are not taken for the theme's. Counting is exact and its memory bounded: each page's
+keys (64-bit hashes) go to partition files as the links table streams by, and each partition is counted on its own
+with numpy; only keys on two pages or more are kept.
 """
 
 from __future__ import annotations
@@ -37,18 +39,28 @@ def _hash(text: str) -> int:
     return int.from_bytes(blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
-def link_key(page: str, url: str, anchor: str, position: str, link_path: str, before: str, after: str) -> int:
-    """A 64-bit key of "this link in this place": equal on two pages when the theme put the same link there."""
+def link_key(page: str, url: str, href: str, anchor: str, position: str, link_path: str, before: str,
+             after: str) -> int:
+    """A 64-bit key of "this link in this place": equal on two pages when the theme put the same link there. A jump
+    within the page (``#content``) and a share link that embeds the page's URL are the same link on every page."""
     target = url
     if target and page:
-        if target == page:
+        if target == page and href.lstrip().startswith("#"):
             target = _PAGE
-        elif len(page) > 8:
+        elif len(page) > 8 and target != page:
             for form in (quote(page, safe=""), quote_plus(page), page):
-                if form in target:
+                at = target.find(form)
+                # embedded in the target (a share link), or the page itself with parameters ("?share=x")
+                if at > 0 or (at == 0 and target[len(form):len(form) + 1] in ("?", "#")):
                     target = target.replace(form, _PAGE)
                     break
     return _hash("\x1f".join((target, anchor or "", position or "", place(link_path), before or "", after or "")))
+
+
+def page_key(url: str, text_hash: str) -> int:
+    """A page's identity for counting repeats: its main text's hash (duplicates of one text count once), else its
+    URL."""
+    return int(text_hash, 16) if text_hash else _hash(url)
 
 
 def place_key(position: str, link_path: str) -> int:
@@ -57,11 +69,12 @@ def place_key(position: str, link_path: str) -> int:
 
 
 class PageCounts:
-    """How many pages carry each 64-bit key, counted exactly in bounded memory: add each page's keys with
-    :meth:`add` (a key counts once per page), then :meth:`finish` gives the keys seen on two pages or more.
+    """How many distinct pages carry each 64-bit key, counted exactly in bounded memory: add each page's keys with
+    :meth:`add`, under the page's identity (pages with the same identity count once: duplicates of one text),
+    then :meth:`finish` gives the keys seen on two pages or more.
 
-    Keys go to ``partitions`` files chosen by their top bits as they come, and each partition is counted on its
-    own with numpy, so counting holds one partition in memory at a time.
+    ``(key, page)`` pairs go to ``partitions`` files chosen by the key's top bits as they come, and each partition
+    is counted on its own with numpy, so counting holds one partition in memory at a time.
     """
 
     def __init__(self, partitions: int = 16, folder: Path | None = None) -> None:
@@ -73,13 +86,14 @@ class PageCounts:
         self._buffers = [array("Q") for _ in range(partitions)]
         self._files = [Path(self._tmp.name) / f"part-{i:03d}.bin" for i in range(partitions)]
 
-    def add(self, keys: Iterable[int]) -> None:
+    def add(self, keys: Iterable[int], page: int) -> None:
         shift, partitions, buffers = self._shift, self.partitions, self._buffers
         for key in set(keys):
             index = (key >> shift) % partitions
             buffer = buffers[index]
             buffer.append(key)
-            if len(buffer) >= 65_536:
+            buffer.append(page)
+            if len(buffer) >= 131_072:
                 self._flush(index)
 
     def _flush(self, index: int) -> None:
@@ -98,7 +112,8 @@ class PageCounts:
         for path in self._files:
             if not path.exists():
                 continue
-            values, numbers = np.unique(np.fromfile(path, dtype=np.uint64), return_counts=True)
+            pairs = np.unique(np.fromfile(path, dtype=np.uint64).view([("key", np.uint64), ("page", np.uint64)]))
+            values, numbers = np.unique(pairs["key"], return_counts=True)
             repeated = numbers >= 2
             counts.update(zip(values[repeated].tolist(), numbers[repeated].tolist(), strict=True))
             path.unlink()

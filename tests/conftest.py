@@ -166,3 +166,27 @@ def crawled(site: Server, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = only_run_folder(export_dir)
     (folder / "crawl.log").write_text(result.stdout + result.stderr)
     return folder
+
+
+@pytest.fixture(scope="session")
+def blog_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Server, Server]]:
+    """The generated ~40-page blog (tests/blogsite.py) served on 127.0.0.1, its outside world on 127.0.0.2:
+    ``(folder of its files, site server, outside server)``."""
+    from tests.blogsite import OUTSIDE_PATHS, build_blog
+
+    folder = tmp_path_factory.mktemp("blog")
+    outside_routes = {f"/{path}": Route(200, b"<title>Elsewhere</title>") for path in OUTSIDE_PATHS}
+    with Server(folder, outside_routes, host="127.0.0.2") as outside:
+        routes = build_blog(folder, outside.url)
+        with Server(folder, routes) as server:
+            yield folder, server, outside
+
+
+@pytest.fixture(scope="session")
+def blog_run(blog_site: tuple[Path, Server, Server], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One crawl of the blog with the default settings; its run folder."""
+    _, server, _ = blog_site
+    export_dir = tmp_path_factory.mktemp("blog-exports")
+    result = run_crawl(server.url, export_dir)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return only_run_folder(export_dir)

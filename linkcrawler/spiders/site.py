@@ -375,6 +375,7 @@ class SiteSpider(scrapy.Spider):
         page.nofollow = found.nofollow
         page.words = found.words
         page.editorial_link_words = found.editorial_link_words
+        page.text_hash = found.text_hash
         if found.refresh and found.refresh != page.url:  # a refresh to itself is a reload, not a redirect
             # a meta refresh is a redirect, as a 3xx is: its target is followed, the stub's own links are not links
             page.redirect_target = found.refresh
