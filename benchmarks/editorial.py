@@ -136,7 +136,7 @@ def run_linkcrawler(html: str, url: str) -> tuple[list[bool], list[bool], int, l
 
 def reasons(html: str) -> list[str]:
     """Why linkcrawler says each link is not editorial (the walk and analysis extract() runs, done again here)."""
-    doc, _ = walk(parse_html(html))
+    doc, _, _ = walk(parse_html(html))
     main = maintext.analyse(doc)
     return [main.why(k) for k in range(len(doc.links))]
 

@@ -228,6 +228,7 @@ class Doc:
 
 
 _FACTS: dict[tuple, tuple] = {}
+_BARE: dict[tuple[str, bool], tuple] = {}  # (tag, scoped) → facts of an element without attributes
 _NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
@@ -240,19 +241,24 @@ def _facts(tag: str, cls: str, ident: str, role: str, aria: str, itemtype: str, 
         if len(_FACTS) > 50_000:  # bounded: a theme has a few hundred distinct elements
             _FACTS.clear()
         facts = _FACTS[key] = (signal(*key), maintext.own_hint(*key[:4]))
+        if not (cls or ident or role or aria or itemtype):
+            _BARE[(tag, scoped)] = facts
     return facts
 
 
-def walk(root: etree._Element, rules: UserRules = NO_RULES,
-         ) -> tuple[Doc, list[tuple[etree._Element, str | None, str]]]:
-    """Walk the tree once: the :class:`Doc`, and per link ``(element, region, link_path)``; the region is None
-    where the markup names none (the layout decides, see :meth:`linkcrawler.maintext.Main.position`)."""
+def walk(root: etree._Element, rules: UserRules = NO_RULES, max_links: int = 0,
+         ) -> tuple[Doc, list[tuple[etree._Element, str | None, str]], int]:
+    """Walk the tree once: the :class:`Doc`, per link ``(element, region, link_path)`` — the region is None where
+    the markup names none (the layout decides, see :meth:`linkcrawler.maintext.Main.position`) — and how many
+    links past ``max_links`` (0: no limit) were counted, not recorded."""
     doc = Doc()
     tag_of, parent_of, last_of, start_of, end_of = doc.tag, doc.parent, doc.last, doc.start, doc.end
     hint_of, region_of, origin_of, weak_of = doc.hint, doc.region, doc.origin, doc.weak
     texts, words_of, owner_of, in_link_of = doc.text, doc.words, doc.owner, doc.in_link
     link_numbers, images, jumps = doc.links, doc.images, doc.jumps
     found: list[tuple[etree._Element, str | None, str]] = []
+    over = 0
+    room = max_links or -1
     user_hits = rules.matches(root) if rules.selectors else {}
     check_user = bool(rules.words or user_hits)
 
@@ -299,7 +305,7 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES,
                                get("itemtype") or "", scoped)
         else:
             ident = None
-            sig, hint = _facts(tag, "", "", "", "", "", scoped)
+            sig, hint = _BARE.get((tag, scoped)) or _facts(tag, "", "", "", "", "", scoped)
         state = merge(parent[4], sig) if sig is not None else parent[4]
         user = parent[5]
         if check_user:
@@ -325,6 +331,8 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES,
             origin_of.append(number)
             weak_of.append(not state[1] and not user)
         is_link = (tag == "a" or tag == "area") and attrib and "href" in attrib
+        if is_link and len(link_numbers) == room:
+            is_link, over = False, over + 1  # past the limit: counted, not recorded
         if is_link:
             link = len(link_numbers)
             link_numbers.append(number)
@@ -340,7 +348,7 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES,
             words_of.append(len(_WORD_TOKEN.findall(text)))
             owner_of.append(number)
             in_link_of.append(link >= 0)
-    return doc, found
+    return doc, found, over
 
 
 def extract(
@@ -371,13 +379,11 @@ def extract(
         noindex="noindex" in directives,
         nofollow=page_nofollow,
     )
-    doc, found = walk(root, rules)
+    doc, found, out.links_over = walk(root, rules, max_links)
     main = maintext.analyse(doc)
     out.words, out.editorial_link_words, out.text_hash = main.words, main.link_words, main.text_hash
-    kept = found[:max_links] if max_links else found
-    out.links_over = len(found) - len(kept)
     text, start, end = doc.text, doc.start, doc.end
-    for i, (el, region, path) in enumerate(kept):
+    for i, (el, region, path) in enumerate(found):
         number = doc.links[i]
         if region is not None and doc.origin[number] in main.overruled:
             region = None  # class words named a region that holds the main text: the layout decides
