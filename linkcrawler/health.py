@@ -132,9 +132,10 @@ def status_line(status: str, sentence: str) -> str:
     return f"Run {status}: {sentence.rstrip('.')}."
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A setting's value in a sentence: lists in brackets, mappings in braces."""
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(value) + "]"
+        return "[" + ", ".join(map(str, value)) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
     return str(value)
@@ -152,5 +153,5 @@ def settings_differences(old_meta: Mapping[str, Any], new_meta: Mapping[str, Any
             continue
         before, after = _setting(old_settings, name), _setting(new_settings, name)
         if before != after:
-            found.append(f"{name}: {_shown(before)} → {_shown(after)}")
+            found.append(f"{name}: {shown(before)} → {shown(after)}")
     return found

@@ -8,61 +8,155 @@ thresholds without crawling again.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from linkcrawler import todo
 from linkcrawler.config import Config
+from linkcrawler.fragment import text_fragment
 from linkcrawler.runfolder import read_meta
-from linkcrawler.tables import read_frames, read_table
+from linkcrawler.tables import read_frames, read_table, whole_pages
+from linkcrawler.template import place
 
 SEVERITIES = ("error", "warning", "notice")
 
-# issue → (severity, what it means); the order is the order of the Summary
-ISSUES: dict[str, tuple[str, str]] = {
-    "broken internal link": ("error", "an internal link whose target answers 4xx/5xx or does not exist"),
-    "broken external link": ("error", "an external or affiliate link whose target is broken or gone"),
-    "invalid link": ("error", "an href that is empty or cannot be parsed as a URL"),
-    "affiliate link without sponsored/nofollow": (
-        "error", 'an affiliate link with neither rel="sponsored" nor nofollow'),
-    "too many links": ("warning", "more links on the page than LINKCRAWLER_MAX_LINKS"),
-    "too many external links": ("warning", "more external and affiliate links than LINKCRAWLER_MAX_EXTERNAL_LINKS"),
-    "high link density": ("warning",
-                          "more of the article text's words inside links than LINKCRAWLER_MAX_LINK_DENSITY"),
-    "no internal link in the article text": ("warning", "the article text links to no other page of the site"),
-    "thin page": ("warning", "fewer words of article text than LINKCRAWLER_MIN_CONTENT_WORDS"),
-    "dead end": ("warning", "an HTML page with no links at all"),
-    "orphan page": ("warning", "no other crawled page links here: listed in a sitemap, or reached only by redirect"),
-    "sitemap URL broken": ("error", "a URL listed in the sitemaps answers 4xx/5xx or not at all"),
-    "sitemap URL redirects": ("warning", "a URL listed in the sitemaps redirects; list the final URL"),
-    "sitemap URL noindex": ("warning", "a URL listed in the sitemaps says noindex"),
-    "redirect chain": ("warning", "a link whose target redirects more than once"),
-    "link target error": ("warning", "the target gave no usable answer (timeout, TLS, size limit)"),
-    "internal link with nofollow": ("warning", "an internal link marked nofollow"),
-    "empty anchor": ("warning", "a link with no text, alt, title or aria-label"),
-    "HTTPS page links to HTTP": ("warning", "an https page linking to an http URL"),
-    "redirecting link": ("notice", "a link whose target redirects once; link to the final URL"),
-    "non-descriptive anchor": ("notice", "anchor text that says nothing (LINKCRAWLER_GENERIC_ANCHORS)"),
-    "only one internal inlink": ("notice", "one other page links here"),
-    "deep page": ("notice", "more clicks from the start than LINKCRAWLER_MAX_CLICK_DEPTH"),
-    "unverified external link": ("notice", "the target refused the checker as a bot (401/403/429/999)"),
-}
 
-ISSUE_COLUMNS = ["severity", "issue", "page", "url", "anchor", "position", "detail"]
+@dataclass(frozen=True)
+class Rule:
+    """One kind of finding: its severity, what it means and what to do, in an editor's words, and how findings
+    of it group on the to-do list (``target``: one row per link target; ``link``: per page, or per place in
+    the theme for a link the theme repeats; ``page``: per page)."""
+
+    severity: str
+    means: str  # {placeholders} are filled from the thresholds (see rule_words)
+    do: str
+    group: str
+
+
+# the findings; the order is the Summary's. Names are an editor's words: the glossary explains the few terms
+# that must stay (nofollow, sponsored, redirect…)
+ISSUES: dict[str, Rule] = {
+    "broken link to a page of the site": Rule(
+        "error", "a link to a page of this site that is gone (404, 410…) or fails (5xx)",
+        "restore the page, redirect its address to the right page, or change the links", "target"),
+    "broken link to another site": Rule(
+        "error", "a link to another site's page that is gone, fails, or whose site cannot be reached",
+        "change the links to a working address, or remove them", "target"),
+    "malformed link": Rule(
+        "error", "a link whose address is empty or not a web address", "correct the link's address", "link"),
+    "affiliate link not marked sponsored": Rule(
+        "error", 'an affiliate link without rel="sponsored" (or nofollow), which search engines ask for',
+        'add rel="sponsored" to the link', "target"),
+    "broken page in the sitemap": Rule(
+        "error", "a page listed in the sitemap is gone, fails or cannot be fetched",
+        "take it out of the sitemap, or restore the page", "page"),
+    "too many links": Rule(
+        "warning", "more than {max_links} links on the page",
+        "cut the menus and link lists down to the links readers use", "page"),
+    "too many links to other sites": Rule(
+        "warning", "more than {max_external_links} links to other sites on the page",
+        "keep the outside links that help readers, remove the others", "page"),
+    "too much of the text is links": Rule(
+        "warning", "more than {max_link_density:.0%} of the article text's words are link text",
+        "write more text around the links, or link less", "page"),
+    "no link to the site in the article text": Rule(
+        "warning", "the article text links to no other page of this site",
+        "add a link in the text to a related page of the site", "page"),
+    "thin page": Rule(
+        "warning", "fewer than {min_content_words} words of article text (pages that only list other pages, with "
+                   "none, are left out)",
+        "write more, or merge the page into a related one", "page"),
+    "page with no links": Rule(
+        "warning", "a page with no links at all: a visitor can only go back",
+        "add links to related pages", "page"),
+    "page no other page links to": Rule(
+        "warning", "no page of the site links here: only the sitemap or a redirect leads here",
+        "link to it from related pages, or remove it", "page"),
+    "redirecting page in the sitemap": Rule(
+        "warning", "a page listed in the sitemap redirects to another address",
+        "list the final address in the sitemap instead", "page"),
+    "page in the sitemap hidden from search": Rule(
+        "warning", "a page listed in the sitemap tells search engines not to show it (noindex)",
+        "take it out of the sitemap, or let search engines show it", "page"),
+    "link through several redirects": Rule(
+        "warning", "a link whose address redirects more than once before reaching a page",
+        "link straight to the final address", "target"),
+    "link that could not be checked": Rule(
+        "warning", "the linked address gave no usable answer (no answer in time, certificate error, too large)",
+        "open it yourself; if it does not work, change the links", "target"),
+    "link to the site marked nofollow": Rule(
+        "warning", "a link to a page of this site that tells search engines not to follow it",
+        "remove nofollow from links to your own pages", "link"),
+    "link with no text": Rule(
+        "warning", "a link with no text, and no alt text on its image",
+        "give the link a text, or its image an alt text", "link"),
+    "link to an insecure address": Rule(
+        "warning", "a link from an https page to an http address", "link to the https address", "target"),
+    "link to a redirect": Rule(
+        "notice", "a link whose address redirects once", "link straight to the final address", "target"),
+    "link text that says nothing": Rule(
+        "notice", "a link whose text says nothing of where it leads ({generic_anchors}…)",
+        "write a link text that says where it leads", "link"),
+    "page only one other page links to": Rule(
+        "notice", "only one page of the site links here", "link to it from more related pages", "page"),
+    "page many clicks from the home page": Rule(
+        "notice", "more than {max_click_depth} clicks from the home page",
+        "link to it from pages closer to the home page", "page"),
+    "link the other site would not let us check": Rule(
+        "notice", "the other site refused the checker as a robot (401, 403, 429, 999): it may work for people",
+        "open it in a browser to make sure it works", "target"),
+}
+# the names of earlier versions, so that a run compares with runs made before the names changed
+ALIASES = {
+    "broken internal link": "broken link to a page of the site", "broken external link": "broken link to another site",
+    "invalid link": "malformed link",
+    "affiliate link without sponsored/nofollow": "affiliate link not marked sponsored",
+    "sitemap URL broken": "broken page in the sitemap", "too many external links": "too many links to other sites",
+    "high link density": "too much of the text is links",
+    "no internal link in content": "no link to the site in the article text",
+    "no internal link in the article text": "no link to the site in the article text",
+    "dead end": "page with no links", "orphan page": "page no other page links to",
+    "sitemap URL redirects": "redirecting page in the sitemap",
+    "sitemap URL noindex": "page in the sitemap hidden from search", "redirect chain": "link through several redirects",
+    "link target error": "link that could not be checked",
+    "internal link with nofollow": "link to the site marked nofollow", "empty anchor": "link with no text",
+    "HTTPS page links to HTTP": "link to an insecure address", "redirecting link": "link to a redirect",
+    "non-descriptive anchor": "link text that says nothing",
+    "only one internal inlink": "page only one other page links to",
+    "deep page": "page many clicks from the home page",
+    "unverified external link": "link the other site would not let us check",
+}
+GROUPS = {name: rule.group for name, rule in ISSUES.items()}
+TO_DO = {name: rule.do for name, rule in ISSUES.items()}
+
+
+def rule_words(config: Config) -> dict[str, str]:
+    """What each finding means, thresholds in words (the settings' names are on the Summary's thresholds)."""
+    values = {"max_links": config.max_links, "max_external_links": config.max_external_links,
+              "max_link_density": config.max_link_density, "min_content_words": config.min_content_words,
+              "max_click_depth": config.max_click_depth,
+              "generic_anchors": ", ".join(f"'{a}'" for a in config.generic_anchors[:3])}
+    return {name: rule.means.format(**values) for name, rule in ISSUES.items()}
+
+
+ISSUE_COLUMNS = ["todo", "severity", "issue", "title", "page", "url", "anchor", "detail", "position", "editorial",
+                 "template", "sitewide_pages", "open", "link_path"]
 # the Links sheet keeps what an editor acts on; every column stays in the links table
-LINK_SHEET_COLUMNS = ["page", "url", "kind", "anchor", "position", "rel", "follow", "status", "result", "final_url",
-                      "link_path"]
-PAGE_SHEET_COLUMNS = ["url", "status", "depth", "title", "words", "outlinks", "internal_outlinks",
-                      "external_outlinks", "affiliate_outlinks", "nofollow_outlinks", "editorial_links",
-                      "internal_editorial_links", "template_links", "unique_inlinks", "inlinks",
-                      "links_per_100_words", "in_sitemap", "flags", "redirect_target", "error"]
+LINK_SHEET_COLUMNS = ["page", "url", "kind", "anchor", "position", "editorial", "template", "sitewide_pages", "rel",
+                      "follow", "status", "result", "final_url", "open", "link_path"]
+PAGE_SHEET_COLUMNS = ["url", "title", "status", "depth", "words", "flags", "outlinks", "editorial_links",
+                      "internal_editorial_links", "template_links", "links_per_100_words", "link_text_share",
+                      "internal_outlinks",
+                      "external_outlinks", "affiliate_outlinks", "nofollow_outlinks", "unique_inlinks", "inlinks",
+                      "in_sitemap", "canonical_of", "redirect_target", "error"]
 WEB_KINDS = ("internal", "external", "affiliate")
 # the links table's columns the report reads (the others stay in the table): memory grows with link rows
-REPORT_LINK_COLUMNS = list(dict.fromkeys([*LINK_SHEET_COLUMNS, "href", "affiliate_rule", "anchor_source", "error"]))
+REPORT_LINK_COLUMNS = list(dict.fromkeys([*LINK_SHEET_COLUMNS, "href", "affiliate_rule", "anchor_source", "error",
+                                          "text_before", "text_after"]))
+REPORT_LINK_COLUMNS.remove("open")
 
 
 @dataclass
@@ -74,20 +168,24 @@ class Report:
     config: Config
     pages: pd.DataFrame
     issues: pd.DataFrame
-    links: pd.DataFrame  # the Links sheet's rows (see links_for_sheet)
+    links: pd.DataFrame  # the Links sheet's rows (see SheetLinks)
     outbound: pd.DataFrame
     affiliate: pd.DataFrame
     anchors: pd.DataFrame
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    counts: dict[str, Any] = field(default_factory=dict)
+    todo: pd.DataFrame | None = None  # one row per thing to fix (linkcrawler.todo)
+    duplicates: int = 0  # pages declaring another crawled page canonical: their findings are left out
     changes: pd.DataFrame | None = None  # against ``previous``, when there is one
+    news: pd.DataFrame | None = None  # the changes grouped by cause, one row each
     previous: Path | None = None
     previous_counts: dict[str, int] | None = None  # issues by severity and by issue in the previous run
+    history: pd.DataFrame | None = None  # findings by severity in the site's earlier runs, oldest first
 
 
 def _issue_rows(issue: str, frame: pd.DataFrame, detail: pd.Series | str) -> pd.DataFrame:
-    severity = ISSUES[issue][0]
-    return pd.DataFrame({
-        "severity": severity,
+    """The findings of one rule on the rows of ``frame`` (link rows, or pages with ``page``)."""
+    rows = pd.DataFrame({
+        "severity": ISSUES[issue].severity,
         "issue": issue,
         "page": frame["page"].to_numpy(),
         "url": frame["url"].to_numpy() if "url" in frame else "",
@@ -95,16 +193,34 @@ def _issue_rows(issue: str, frame: pd.DataFrame, detail: pd.Series | str) -> pd.
         "position": frame["position"].to_numpy() if "position" in frame else "",
         "detail": detail.to_numpy() if isinstance(detail, pd.Series) else detail,
     })
+    for column in ("editorial", "template", "sitewide_pages", "link_path", "open"):
+        rows[column] = frame[column].to_numpy() if column in frame else pd.NA
+    return rows
 
 
 def _text(series: pd.Series) -> pd.Series:
     return series.fillna("").astype("string")
 
 
+def _without_query(urls: pd.Series) -> pd.Series:
+    return urls.str.replace(r"[?#].*", "", regex=True)
+
+
 def qualified(rel: pd.Series) -> pd.Series:
     """Whether each rel has ``sponsored`` or ``nofollow``, the qualification Google asks of affiliate links."""
     tokens = " " + _text(rel) + " "
     return tokens.str.contains(" sponsored ", regex=False) | tokens.str.contains(" nofollow ", regex=False)
+
+
+def open_at(links: pd.DataFrame) -> pd.Series:
+    """For each link row, the page's URL with a text fragment that opens it scrolled to the link (neighbouring
+    words added where the anchor repeats on the page or is a word or two long). A chunk holds whole pages."""
+    anchors = _text(links["anchor"])
+    repeats = links.duplicated(["page", "anchor"], keep=False).to_numpy() | (
+        anchors.str.count(" ").fillna(0) < 2).to_numpy()
+    before, after = _text(links["text_before"]), _text(links["text_after"])
+    return pd.Series([text_fragment(p, a, b, f, r) for p, a, b, f, r in zip(
+        links["page"], anchors, before, after, repeats, strict=True)], index=links.index, dtype="string")
 
 
 def link_issues(links: pd.DataFrame, targets: pd.DataFrame, config: Config) -> list[pd.DataFrame]:
@@ -124,42 +240,70 @@ def link_issues(links: pd.DataFrame, targets: pd.DataFrame, config: Config) -> l
             found.append(_issue_rows(issue, links[mask], detail[mask] if isinstance(detail, pd.Series) else detail))
 
     moved = (final != "") & (final != _text(links["url"]))
-    broken_detail = ("status " + status).where(status != "", "no answer") + (" → " + final).where(moved, "")
-    add("broken internal link", internal & (result == "broken"), broken_detail)
-    add("broken external link", ext & (result == "broken"), broken_detail)
+    broken_detail = ("answers " + status).where(status != "", "no answer") + (", ends at " + final).where(moved, "")
+    add("broken link to a page of the site", internal & (result == "broken"), broken_detail)
+    add("broken link to another site", ext & (result == "broken"), broken_detail)
     errors = _text(links["error"])
     invalid = (kind == "invalid") | errors.str.contains("empty href", regex=False)
     if invalid.any():
         rows = links[invalid].assign(url=_text(links["href"])[invalid])
-        found.append(_issue_rows("invalid link", rows, errors[invalid]))
+        found.append(_issue_rows("malformed link", rows, errors[invalid]))
     rel = _text(links["rel"])
     tokens = " " + rel + " "
-    add("affiliate link without sponsored/nofollow", (kind == "affiliate") & ~qualified(links["rel"]),
-        ("rel: " + rel).where(rel != "", "no rel"))
+    add("affiliate link not marked sponsored", (kind == "affiliate") & ~qualified(links["rel"]),
+        ("marked " + rel).where(rel != "", "no rel"))
     # a cloaked affiliate link is meant to redirect: only its end matters
     redirecting = (result == "redirect") & (kind != "affiliate")
-    add("redirect chain", redirecting & (redirects > 1), redirects.astype("string") + " hops → " + final)
-    add("redirecting link", redirecting & (redirects <= 1), "→ " + final)
-    add("link target error", result == "error", "error")
-    add("unverified external link", result == "unverified", "status " + status)
-    add("internal link with nofollow", internal & tokens.str.contains(" nofollow ", regex=False), "rel: " + rel)
+    add("link through several redirects", redirecting & (redirects > 1),
+        redirects.astype("string") + " redirects, ends at " + final)
+    add("link to a redirect", redirecting & (redirects <= 1), "redirects to " + final)
+    add("link that could not be checked", result == "error", "error")
+    add("link the other site would not let us check", result == "unverified", "answers " + status)
+    # nofollow on a link to the page itself (share, print and reply buttons: ?share=x, ?replytocom=3#respond) is
+    # what themes do on purpose: it keeps crawlers off the page's actions
+    own = _without_query(_text(links["url"])) == _without_query(_text(links["page"]))
+    add("link to the site marked nofollow", internal & tokens.str.contains(" nofollow ", regex=False) & ~own,
+        "marked " + rel)
     web = kind.isin(WEB_KINDS)
-    add("empty anchor", web & (links["anchor_source"] == "none"), "")
+    add("link with no text", web & (links["anchor_source"] == "none"), "")
     anchor = _text(links["anchor"]).str.lower().str.strip(" .!:>»→")
-    add("non-descriptive anchor", web & anchor.isin(config.generic_anchors), "")
-    add("HTTPS page links to HTTP",
+    add("link text that says nothing", web & anchor.isin(config.generic_anchors), "")
+    add("link to an insecure address",
         links["page"].str.startswith("https://") & _text(links["url"]).str.startswith("http://"), "")
-    if found and "link target error" in {f["issue"].iat[0] for f in found}:
-        errors = targets.set_index("url")["error"]
+    if found and "link that could not be checked" in {f["issue"].iat[0] for f in found}:
+        words = targets.set_index("url")["error"]
         for i, frame in enumerate(found):
-            if frame["issue"].iat[0] == "link target error":
-                found[i] = frame.assign(detail=frame["url"].map(errors).fillna(""))
+            if frame["issue"].iat[0] == "link that could not be checked":
+                found[i] = frame.assign(detail=frame["url"].map(words).fillna(""))
     return found
+
+
+def _links(counts: pd.Series) -> pd.Series:
+    """``1 link``, ``113 links``."""
+    return counts.astype("string") + pd.Series(" links", index=counts.index).where(counts != 1, " link")
+
+
+def percent_above(share: pd.Series, limit: float) -> pd.Series:
+    """Shares above ``limit`` as percentages in words, with the decimals it takes to read them above the limit as
+    it is shown (10.04%, not 10%, above a limit of 10%); whole numbers otherwise, one decimal where it shows
+    (12.5%)."""
+    shown = pd.Series("", index=share.index, dtype="string")
+    todo = share.notna()
+    for decimals in (0, 1, 2, 3, 4):
+        value = (share * 100).round(decimals)
+        exact = ((share * 100).round(decimals + 1) - value).abs() < 10 ** -(decimals + 1) / 2
+        clear = value > round(limit * 100, decimals)
+        done = todo & clear & (exact | (decimals >= 1))
+        text = value.map(lambda v, d=decimals: f"{v:.{d}f}%" if pd.notna(v) else "")
+        shown = shown.mask(done, text)
+        todo &= ~done
+    return shown.mask(todo, (share * 100).map(lambda v: f"{v:g}%" if pd.notna(v) else ""))
 
 
 def page_flags(pages: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """The Pages sheet with each page's flags in words, and one issue row per flagged page. Words, density and
-    content links are those of the article text (the page's main text and its editorial links)."""
+    content links are those of the article text (the page's main text and its editorial links). Limits are
+    compared with the exact values; the details show them rounded."""
     pages = pages.copy()
     redirect = pages["redirect_target"].fillna("") != ""
     html = (pages["content_type"].fillna("").str.contains("html", case=False) & pages["status"].between(200, 299)
@@ -167,35 +311,39 @@ def page_flags(pages: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, list[
     words = pages["words"].astype("Float64")
     pages["links_per_100_words"] = (pages["editorial_links"] / words * 100).round(1).where(words > 0)
     density = pages["editorial_link_words"] / words
+    pages["link_text_share"] = density.where(words > 0)
     redirected_to = set(pages["redirect_target"].dropna())
     in_sitemap = pages["in_sitemap"].fillna(False).astype(bool) if "in_sitemap" in pages else pd.Series(
         False, index=pages.index)
     enough_words = words >= config.min_content_words
     external = pages["external_outlinks"] + pages["affiliate_outlinks"]
+    # no article text at all, but links: a page that lists others (home, categories, tags, an author's posts)
+    lists = (words == 0) & (pages["outlinks"] > 0)
     rules = [
         ("too many links", html & (pages["outlinks"] > config.max_links),
-         pages["outlinks"].astype("string") + f" links (limit {config.max_links})"),
-        ("too many external links", html & (external > config.max_external_links),
-         external.astype("string") + f" external links (limit {config.max_external_links})"),
-        ("high link density", html & enough_words & (density > config.max_link_density),
-         (density * 100).round(0).astype("Int64").astype("string") + f"% of words in links (limit "
-         f"{config.max_link_density:.0%})"),
-        ("no internal link in the article text", html & enough_words & (pages["internal_editorial_links"] == 0),
-         pages["words"].astype("string") + " words, no internal link"),
-        ("thin page", html & ~enough_words & pages["words"].notna(),
-         pages["words"].astype("string") + f" words of article text (at least {config.min_content_words})"),
-        ("dead end", html & (pages["outlinks"] == 0), "no links"),
-        ("orphan page", html & (pages["depth"].fillna(1) > 0) & (pages["unique_inlinks"] == 0)
+         _links(pages["outlinks"]) + f" (more than {config.max_links})"),
+        ("too many links to other sites", html & (external > config.max_external_links),
+         _links(external) + f" to other sites (more than {config.max_external_links})"),
+        ("too much of the text is links", html & enough_words & (density > config.max_link_density),
+         percent_above(density, config.max_link_density) + " of the text is links (more than "
+         + f"{config.max_link_density * 100:g}%)"),
+        ("no link to the site in the article text", html & enough_words & (pages["internal_editorial_links"] == 0),
+         pages["words"].astype("string") + " words of text, no link to another page of the site"),
+        ("thin page", html & ~enough_words & words.notna() & ~lists,
+         pages["words"].astype("string") + f" words of article text (fewer than {config.min_content_words})"),
+        ("page with no links", html & (pages["outlinks"] == 0), "no links"),
+        ("page no other page links to", html & (pages["depth"].fillna(1) > 0) & (pages["unique_inlinks"] == 0)
          & ~pages["url"].isin(redirected_to),
-         pd.Series("no internal inlinks", index=pages.index).where(~in_sitemap, "in the sitemap, no internal inlinks")),
-        ("sitemap URL broken", in_sitemap & ((pages["status"] >= 400) | pages["status"].isna()),
-         ("status " + pages["status"].astype("string")).fillna(pages["error"].fillna(""))),
-        ("sitemap URL redirects", in_sitemap & (pages["redirect_target"].fillna("") != ""),
-         "→ " + pages["redirect_target"].fillna("")),
-        ("sitemap URL noindex", in_sitemap & pages["noindex"].fillna(False).astype(bool), "noindex"),
-        ("only one internal inlink", html & (pages["unique_inlinks"] == 1), "1 page links here"),
-        ("deep page", html & (pages["depth"] > config.max_click_depth),
-         pages["depth"].astype("string") + f" clicks (limit {config.max_click_depth})"),
+         pd.Series("no page links here", index=pages.index).where(~in_sitemap, "in the sitemap, no page links here")),
+        ("broken page in the sitemap", in_sitemap & ((pages["status"] >= 400) | pages["status"].isna()),
+         ("answers " + pages["status"].astype("string")).fillna(pages["error"].fillna(""))),
+        ("redirecting page in the sitemap", in_sitemap & (pages["redirect_target"].fillna("") != ""),
+         "redirects to " + pages["redirect_target"].fillna("")),
+        ("page in the sitemap hidden from search", in_sitemap & pages["noindex"].fillna(False).astype(bool),
+         "noindex"),
+        ("page only one other page links to", html & (pages["unique_inlinks"] == 1), "1 page links here"),
+        ("page many clicks from the home page", html & (pages["depth"] > config.max_click_depth),
+         pages["depth"].astype("string") + f" clicks (more than {config.max_click_depth})"),
     ]
     flags = pd.Series([[] for _ in range(len(pages))], index=pages.index, dtype=object)
     found = []
@@ -287,26 +435,9 @@ class Anchors:
             ["url", "kind", "anchor", "links", "pages", "share", "anchors_for_url"]]
 
 
-def whole_pages(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """The frames of a links table cut at page boundaries: a frame's last page waits for the next frame. An empty
-    table gives one empty frame."""
-    held = None
-    for frame in frames:
-        if held is not None:
-            frame = pd.concat([held, frame])
-        other = np.flatnonzero(frame["page"].ne(frame["page"].iat[-1]).to_numpy(dtype=bool, na_value=True)) if len(
-            frame) else []
-        cut = other[-1] + 1 if len(other) else 0
-        if cut:
-            yield frame.iloc[:cut]
-        held = frame.iloc[cut:]
-    if held is not None:
-        yield held
-
-
 def build_report(folder: Path | str, config: Config | None = None, chunk_rows: int = 200_000) -> Report:
-    """Read a run folder's tables and work out every flag and sheet. The links table is read ``chunk_rows`` rows
-    at a time: memory grows with pages and findings, not with link rows."""
+    """Read a run folder's tables and work out every flag, the to-do list and every sheet. The links table is read
+    ``chunk_rows`` rows at a time: memory grows with pages and findings, not with link rows."""
     folder = Path(folder)
     config = config or Config()
     meta = read_meta(folder)
@@ -316,12 +447,14 @@ def build_report(folder: Path | str, config: Config | None = None, chunk_rows: i
     found: list[pd.DataFrame] = []
     affiliate: list[pd.DataFrame] = []
     anchors, sheet = Anchors(), SheetLinks(config.links_sheet_rows)
-    counts: dict[str, Any] = {"kind": Counter(), "position": Counter(), "follow": Counter(), "links": 0}
+    counts: dict[str, Any] = {"kind": Counter(), "position": Counter(), "follow": Counter(), "links": 0,
+                              "layout": Counter()}
     for links in whole_pages(read_frames(folder, "links", REPORT_LINK_COLUMNS, rows=chunk_rows)):
+        links = links.assign(open=open_at(links) if len(links) else pd.Series(dtype="string"))
         found += link_issues(links, targets, config)
         aff = links[links["kind"] == "affiliate"]
         affiliate.append(aff[["page", "url", "anchor", "position", "rel", "affiliate_rule", "final_url",
-                              "result"]].assign(qualified=qualified(aff["rel"])))
+                              "result", "open"]].assign(qualified=qualified(aff["rel"])))
         anchors.add(links)
         sheet.add(links)
         counts["links"] += len(links)
@@ -329,28 +462,45 @@ def build_report(folder: Path | str, config: Config | None = None, chunk_rows: i
             counts[column].update(links[column].value_counts().to_dict())
         counts["follow"].update({("follow" if k else "nofollow"): v
                                  for k, v in links["follow"].value_counts().to_dict().items()})
+        role = pd.Series("other", index=links.index).mask(links["template"].fillna(False).astype(bool), "template")
+        role = role.mask(links["editorial"].fillna(False).astype(bool), "editorial")
+        counts["layout"].update(pd.MultiIndex.from_arrays([links["position"], role]).value_counts().to_dict())
     pages, page_found = page_flags(pages, config)
-    found = page_found + found
-    issues = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=ISSUE_COLUMNS)
-    order = {s: i for i, s in enumerate(SEVERITIES)}
-    issue_order = {k: i for i, k in enumerate(ISSUES)}
-    issues = issues.sort_values(
-        by=["severity", "issue", "page"],
-        key=lambda col: col.map(order) if col.name == "severity" else (
-            col.map(issue_order) if col.name == "issue" else col),
-        kind="stable",
-    ).reset_index(drop=True)
+    issues = pd.concat(page_found + found, ignore_index=True) if page_found or found else _issue_rows(
+        "malformed link", pd.DataFrame({"page": pd.Series(dtype="string")}), "")
+
+    # a page that declares another crawled page its canonical is that page's duplicate: its findings are the
+    # other page's, so they are not counted twice
+    duplicate = pages["canonical_of"].fillna("").ne("") if "canonical_of" in pages else pd.Series(
+        False, index=pages.index)
+    issues = issues[~issues["page"].isin(pages.loc[duplicate, "url"])].reset_index(drop=True)
+    facts = pages.drop_duplicates("url").set_index("url")[["title", "unique_inlinks"]]
+    issues["title"] = issues["page"].map(facts["title"]).fillna("")
+    issues["open"] = _text(issues["open"]).where(_text(issues["open"]) != "", issues["page"])
+    issues["place"] = _text(issues["link_path"]).map(place)
+    todo_rows, numbers = todo.build(issues, GROUPS, TO_DO, facts)
+    issues["todo"] = numbers
+    issues = issues.sort_values("todo", kind="stable").reset_index(drop=True)
 
     outbound = targets[targets["kind"].isin(["external", "affiliate"])][[
         "url", "kind", "result", "status", "final_url", "final_status", "redirects", "error", "detail",
         "unique_inlinks", "inlinks", "checked_at"]].sort_values(["result", "unique_inlinks"], ascending=[True, False])
     affiliate_columns = ["page", "url", "anchor", "position", "rel", "qualified", "affiliate_rule", "final_url",
-                         "result"]
+                         "result", "open"]
     affiliate_rows = (pd.concat(affiliate, ignore_index=True)[affiliate_columns] if affiliate
                       else pd.DataFrame(columns=affiliate_columns))
 
     counts = {key: dict(value.most_common()) if isinstance(value, Counter) else value for key, value in counts.items()}
     counts["severity"] = issues["severity"].value_counts().to_dict()
     counts["issue"] = issues["issue"].value_counts().to_dict()
+    html = pages[pages["words"].notna() & pages["depth"].notna() & ~duplicate]
+    counts["depth"] = {int(k): int(v) for k, v in html["depth"].value_counts().sort_index().items()}
+    by_severity = issues.groupby(["page", "severity"]).size().unstack(fill_value=0).reindex(
+        columns=list(SEVERITIES), fill_value=0)
+    most = by_severity.assign(_all=by_severity.sum(axis=1)).sort_values(
+        ["_all", "error", "warning"], ascending=False, kind="stable").head(10)
+    counts["worst_pages"] = [(page, facts["title"].get(page, "") or "", *map(int, row[list(SEVERITIES)]))
+                             for page, row in most.iterrows()]
     return Report(folder, meta, config, pages[PAGE_SHEET_COLUMNS], issues[ISSUE_COLUMNS],
-                  sheet.rows(LINK_SHEET_COLUMNS), outbound, affiliate_rows, anchors.table(), counts)
+                  sheet.rows(LINK_SHEET_COLUMNS), outbound, affiliate_rows, anchors.table(), counts,
+                  todo=todo_rows, duplicates=int(duplicate.sum()))

@@ -288,3 +288,23 @@ def rewrite_table(
         pq.write_table(table, tmp / part.name)
     shutil.rmtree(path)
     os.replace(tmp, path)
+
+
+def whole_pages(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The frames of a links table cut at page boundaries: a frame's last page waits for the next frame. An empty
+    table gives one empty frame."""
+    import numpy as np
+    import pandas as pd
+
+    held = None
+    for frame in frames:
+        if held is not None:
+            frame = pd.concat([held, frame])
+        other = np.flatnonzero(frame["page"].ne(frame["page"].iat[-1]).to_numpy(dtype=bool, na_value=True)) if len(
+            frame) else []
+        cut = other[-1] + 1 if len(other) else 0
+        if cut:
+            yield frame.iloc[:cut]
+        held = frame.iloc[cut:]
+    if held is not None:
+        yield held

@@ -190,3 +190,15 @@ def blog_run(blog_site: tuple[Path, Server, Server], tmp_path_factory: pytest.Te
     result = run_crawl(server.url, export_dir)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     return only_run_folder(export_dir)
+
+
+def sheet_rows(book, name: str) -> list[dict]:
+    """A table sheet of the workbook as dicts keyed by the tables' column names (the sheets show plain words:
+    linkcrawler.workbook.HEADERS, SHEET_HEADERS)."""
+    from linkcrawler.workbook import HEADERS, SHEET_HEADERS
+
+    named = {header: column for column, header in HEADERS.items()}
+    named.update({header: column for column, header in SHEET_HEADERS.get(name.split(" (")[0], {}).items()})
+    rows = list(book[name].iter_rows(values_only=True))
+    columns = [named.get(h, h) for h in rows[0]]
+    return [dict(zip(columns, row, strict=True)) for row in rows[1:]]

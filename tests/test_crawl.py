@@ -279,8 +279,11 @@ def test_interrupted_crawl_leaves_readable_tables(tmp_path):
 def test_invalid_links_are_issues_in_the_workbook(crawled, site):
     from openpyxl import load_workbook
 
-    rows = list(load_workbook(crawled / "report.xlsx")["Issues"].iter_rows(values_only=True))
-    invalid = {(r[2].removeprefix(site.url.rstrip("/")), r[3], r[6]) for r in rows[1:] if r[1] == "invalid link"}
+    from tests.conftest import sheet_rows
+
+    rows = sheet_rows(load_workbook(crawled / "report.xlsx"), "Issues")
+    invalid = {(r["page"].removeprefix(site.url.rstrip("/")), r["url"], r["detail"]) for r in rows
+               if r["issue"] == "malformed link"}
     assert ("/", "http://[bad-ipv6/", "invalid URL: Invalid IPv6 URL") in invalid
     assert ("/", None, "empty href") in invalid
     assert ("/hostile.html", "http://127.0.0.1:99999/", "invalid URL: Port out of range 0-65535") in invalid

@@ -22,7 +22,7 @@ from linkcrawler.demo.__main__ import demo_site
 from linkcrawler.demo.server import Route, Server
 from linkcrawler.extensions import Progress
 from linkcrawler.health import PageFact, failure, run_status, settings_differences
-from linkcrawler.history import run_line
+from linkcrawler.history import run_line, when
 from linkcrawler.runfolder import baseline_run, prune, read_meta, write_meta
 from linkcrawler.tables import read_table
 from tests.conftest import CRAWL_ENV, ROOT, crawl_command, on_a_terminal, run_crawl
@@ -245,6 +245,7 @@ def test_site_down_is_a_failed_run_and_never_the_baseline(tmp_path):
         first = run_crawl(url, exports, *cron)
     assert first.returncode == 0, first.stderr[-2000:]
     [good] = runs(exports)
+    good_started = read_meta(good)["started_at"]
 
     down = run_crawl(url, exports, *cron)  # nobody listens on the port now
     assert down.returncode == 2, down.stderr[-2000:]
@@ -268,7 +269,8 @@ def test_site_down_is_a_failed_run_and_never_the_baseline(tmp_path):
     latest = runs(exports)[-1]
     summary = (latest / "summary.md").read_text()
     assert summary.startswith("Run ok: the crawl went through the site: 4 pages.\n")
-    assert f"Compared with {good.name}: 0 new findings, 0 fixed, 0 pages added, 0 removed." in summary
+    assert (f"Compared with the run of {when(good_started)}: 0 new findings, 0 fixed, 0 pages added, "
+            "0 pages removed, 0 links added, 0 links removed.") in summary
     assert not failed.exists() and running.exists()  # pruned: the failed run and the old good one, not the running
     assert runs(exports) == [running, latest]
 
@@ -376,7 +378,8 @@ def test_linkcrawler_command_from_another_folder_keeps_one_history(two_sites_run
     old, new = two_sites_runs.runs
     assert two_sites_runs.second.stdout.startswith(f"Crawling {two_sites_runs.site} into {new}\n")
     summary = (new / "summary.md").read_text()
-    assert f"Compared with {old.name}: 3 new findings, 1 fixed, 1 pages added, 0 removed." in summary
+    assert (f"Compared with the run of {when(read_meta(old)['started_at'])}: 3 new findings, 2 fixed, 1 page added, "
+            "0 pages removed, 1 link added, 0 links removed.") in summary
     # the thresholds that differ are said, in the summary and as rows of the changes
     assert "Settings differ from that run: LINKCRAWLER_MAX_LINKS: 100 → 0." in summary
     changes = pd.read_csv(new / "changes.csv", keep_default_na=False)
@@ -392,7 +395,7 @@ def test_compare_takes_the_runs_in_the_order_they_were_made(two_sites_runs):
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith(f"{old} is the older run: comparing {new} with it\n")
     # rebuilt with the project's thresholds (LINKCRAWLER_MAX_LINKS 100, as the older run's): no "too many links"
-    assert f"Compared with {old.name}: 1 new findings, 1 fixed" in result.stdout
+    assert f"Compared with the run of {when(read_meta(old)['started_at'])}: 1 new finding, 2 fixed" in result.stdout
     assert "Settings differ" not in result.stdout
     assert ((old / "summary.md").read_bytes(), (old / "report.xlsx").read_bytes()) == before
 

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from linkcrawler.demo.server import Server
+from linkcrawler.report import ISSUES
 from linkcrawler.sitemaps import MAX_SITEMAP_BYTES, SitemapError, parse_sitemap
 from linkcrawler.tables import read_table
 from tests.conftest import run_crawl
@@ -65,9 +66,9 @@ def test_sitemap_urls_no_link_reaches_are_crawled_as_orphans(two_runs):
     assert pd.isna(d.depth)
     assert read_table(old, "pages").set_index("url").loc[f"{server.url}d.html", "depth"] == 1
     issues = pd.read_csv(new / "issues.csv", keep_default_na=False)
-    orphan = issues[issues.issue == "orphan page"]
+    orphan = issues[issues.issue == "page no other page links to"]
     assert list(orphan.page) == [f"{server.url}d.html"]
-    assert orphan.detail.iloc[0] == "in the sitemap, no internal inlinks"
+    assert orphan.detail.iloc[0] == "in the sitemap, no page links here"
 
 
 def test_changes_rows(two_runs):
@@ -78,8 +79,9 @@ def test_changes_rows(two_runs):
             for r in changes.itertuples()}
     assert ("removed", "page", "", "c.html", "") in rows
     assert ("removed", "link", "", "", "c.html") in rows and ("removed", "link", "", "", "d.html") in rows
-    assert ("new", "issue", "orphan page", "d.html", "") in rows
-    assert any(r[:3] == ("new", "broken link", "broken external link") and r[3] == "a.html" for r in rows)
+    assert ("new", "issue", "page no other page links to", "d.html", "") in rows
+    assert any(r[:3] == ("new", "broken link", "broken link to another site") and r[3] == "a.html" for r in rows)
+    assert any(r[:2] == ("added", "link") and r[3] == "a.html" and r[4].endswith("gone404") for r in rows)
     inlinks = changes[changes.what == "inlinks"].set_index("page")
     assert inlinks.loc[f"{server.url}d.html", "detail"] == "1 → 0 pages link here"
     assert set(changes.change) <= {"new", "fixed", "added", "removed"}
@@ -89,11 +91,11 @@ def test_exit_status_and_summary(two_runs):
     _, exports, first, second = two_runs
     assert first.returncode == 0  # nothing to compare with
     assert second.returncode == 3, second.stderr[-2000:]
-    assert second.stdout.rstrip().endswith("Exit status 3: 1 new errors since the last run")
+    assert second.stdout.rstrip().endswith("Exit status 3: 1 new error since the last run")
     _, new = runs(exports)
     summary = (new / "summary.md").read_text()
     assert summary.startswith("Run ok: the crawl went through the site: 4 pages.\n\n# Link report for")
-    assert "broken external link" in summary and "since the last run" in summary
+    assert "new: broken link to another site" in summary and "since the last run" in summary
     assert summary in second.stdout  # the crawl prints the summary it wrote
 
 
@@ -101,13 +103,19 @@ def test_changes_sheet_follows_summary(two_runs):
     _, exports, _, _ = two_runs
     old, new = runs(exports)
     book = load_workbook(new / "report.xlsx")
-    assert book.sheetnames[:3] == ["Summary", "Changes", "Issues"]
-    header = [c.value for c in book["Changes"][1]]
-    assert header == ["change", "what", "severity", "issue", "page", "url", "anchor", "detail"]
-    summary = {r[0]: r[1:] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
-    assert summary["page: removed"][0] == 1
-    assert summary["error"][1] >= 1  # the change since the last run, next to the count
-    assert summary["broken external link"][:2] == (1, 1)  # each issue's count, and its change
+    assert book.sheetnames[:5] == ["Summary", "To do", "Changes", "Change details", "Issues"]
+    assert [c.value for c in book["Changes"][1]] == ["#", "change", "severity", "what changed", "pages", "links"]
+    assert [c.value for c in book["Change details"][1]] == [
+        "news #", "change", "about", "severity", "problem", "page", "link goes to", "link text", "details"]
+    news = [r[3] for r in book["Changes"].iter_rows(min_row=2, values_only=True)]
+    assert "1 page removed: /c.html" in news or any(n.startswith("page /c.html removed") for n in news)
+    rows = list(book["Summary"].iter_rows(values_only=True))
+    severities = {r[1]: r[2:4] for r in rows if r[1] in ("errors", "warnings", "notices")}
+    assert severities["errors"][0] >= 1 and severities["errors"][1] >= 1  # the change since the last run
+    problems = {r[1]: (r[0], r[4]) for r in rows if isinstance(r[0], int) and r[1] in ISSUES}
+    assert problems["broken link to another site"] == (1, 1)  # each problem's count, and its change
+    what_changed = next(i for i, r in enumerate(rows) if str(r[0]).startswith("What changed since"))
+    assert [r[2] for r in rows[what_changed + 1:what_changed + 1 + len(news)]] == news[:8]
     assert "Changes" not in load_workbook(old / "report.xlsx").sheetnames
 
 
@@ -151,9 +159,12 @@ def test_removed_links_read_in_chunks(tmp_path, rows):
         pd.DataFrame(rows_, columns=["page", "url", "anchor"]).to_csv(folder / "links.csv", index=False)
         return folder
 
-    old = links("old", [("p1", "a", "A"), ("p1", "gone", "x"), ("p1", "gone", "y"), ("p2", "gone", "z"),
-                        ("p2", "a", "A"), ("p3", "gone", "w"), ("p1", "gone", "again"), ("p2", "b", "B")])
-    new = links("new", [("p1", "a", "A"), ("p2", "a", "A"), ("p2", "b", "B"), ("p3", "x", "X")])
+    # a page's links are together in a links table; p2 links to "a" twice with the same text, then once
+    old = links("old", [("p1", "a", "A"), ("p1", "gone", "x"), ("p1", "gone", "y"), ("p1", "gone", "again"),
+                        ("p2", "gone", "z"), ("p2", "a", "A"), ("p2", "a", "A"), ("p2", "b", "B"), ("p3", "gone", "w")])
+    new = links("new", [("p1", "a", "A"), ("p2", "a", "A"), ("p2", "b", "new text"), ("p3", "x", "X")])
     gone = removed_links(old, new, {"p1", "p2"}, rows=rows)
-    assert gone.values.tolist() == [["p1", "gone", "x"], ["p2", "gone", "z"]]
-    assert removed_links(old, links("empty", []), {"p2"}, rows=rows)["url"].tolist() == ["gone", "a", "b"]
+    assert gone.values.tolist() == [["p1", "gone", "x"], ["p1", "gone", "y"], ["p1", "gone", "again"],
+                                    ["p2", "gone", "z"], ["p2", "a", "A"], ["p2", "b", "B"]]
+    assert removed_links(new, old, {"p1", "p2"}, rows=rows).values.tolist() == [["p2", "b", "new text"]]
+    assert removed_links(old, links("empty", []), {"p2"}, rows=rows)["url"].tolist() == ["gone", "a", "a", "b"]

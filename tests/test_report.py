@@ -11,9 +11,9 @@ from openpyxl import load_workbook
 
 from linkcrawler.config import Config
 from linkcrawler.demo.server import Route, Server
-from linkcrawler.report import build_report, link_issues, page_flags
+from linkcrawler.report import ISSUES, build_report, link_issues, page_flags
 from linkcrawler.workbook import CUT_MARKER, write_workbook
-from tests.conftest import ROOT, only_run_folder, run_crawl
+from tests.conftest import ROOT, only_run_folder, run_crawl, sheet_rows
 
 WORDS = " ".join(f"word{i}" for i in range(80))
 HOSTILE_ANCHORS = ['=HYPERLINK("http://evil.example","x")', "+SUM(A1:A9)", "-2+3", "@cmd", "tab\there\x01\x02"]
@@ -67,57 +67,57 @@ def book(flagged):
     return load_workbook(folder / "report.xlsx")
 
 
-def sheet_rows(book, name):
-    rows = list(book[name].iter_rows(values_only=True))
-    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
-
-
 def test_sheets_in_reading_order_with_headers(book):
-    assert book.sheetnames == ["Summary", "Issues", "Pages", "Affiliate", "Outbound", "Anchors", "Links"]
-    headers = {name: [c.value for c in book[name][1]] for name in book.sheetnames[1:]}
-    assert headers["Issues"] == ["severity", "issue", "page", "url", "anchor", "position", "detail"]
-    assert headers["Pages"][:4] == ["url", "status", "depth", "title"] and "flags" in headers["Pages"]
-    assert "links_per_100_words" in headers["Pages"] and "unique_inlinks" in headers["Pages"]
-    assert headers["Affiliate"][:6] == ["page", "url", "anchor", "position", "rel", "qualified"]
-    assert headers["Outbound"][:4] == ["url", "kind", "result", "status"]
-    assert headers["Anchors"][:4] == ["url", "kind", "anchor", "links"]
-    assert headers["Links"][:5] == ["page", "url", "kind", "anchor", "position"]
+    assert book.sheetnames == ["Summary", "To do", "Issues", "Pages", "Links", "Affiliate", "Outbound", "Anchors",
+                               "Glossary", "Settings"]
+    headers = {name: [c.value for c in book[name][1]] for name in book.sheetnames[1:-2]}
+    assert headers["To do"] == ["to do #", "severity", "problem", "what is wrong", "what to do", "page title",
+                                "where", "pages", "links", "findings", "open the page", "priority score"]
+    assert headers["Pages"][:4] == ["page", "page title", "answer (HTTP status)", "clicks from the home page"]
+    assert "problems" in headers["Pages"] and "links per 100 words of text" in headers["Pages"]
+    assert "pages linking here" in headers["Pages"]
+    assert headers["Affiliate"][:6] == ["page", "link goes to", "link text", "where on the page", "rel",
+                                        "marked sponsored or nofollow"]
+    assert headers["Outbound"][:4] == ["address", "link type", "result", "answer (HTTP status)"]
+    assert headers["Anchors"][:4] == ["address", "link type", "link text", "links with this text"]
+    assert headers["Links"][:5] == ["page", "link goes to", "link type", "link text", "where on the page"]
 
 
 def test_layout_for_people(book):
-    for name in book.sheetnames[1:]:
+    for name in book.sheetnames[1:-2]:
         sheet = book[name]
         assert sheet.freeze_panes == "A2", name
         assert sheet.auto_filter.ref.startswith("A1:"), name
-        assert sheet.column_dimensions["A"].width >= 8
+        assert sheet.column_dimensions["A"].width >= 6
+        assert sheet.print_title_rows, name
     pages = book["Pages"]
-    status = next(c for c in pages[2] if c.column_letter == "B")
+    status = next(c for c in pages[2] if c.column_letter == "C")
     assert status.data_type == "n"  # numbers are numbers
     url = pages["A2"]
     assert url.hyperlink is not None and url.hyperlink.target == url.value
-    severity = book["Issues"]["A2"]
+    severity = book["Issues"]["B2"]
     assert severity.value == "error" and severity.fill.fgColor.rgb.endswith("F8CBAD")
 
 
 EXPECTED_FLAGS = {
     ("too many links", "/many.html"),
-    ("too many external links", "/many.html"),
-    ("high link density", "/dense.html"),
-    ("no internal link in the article text", "/no-content-links.html"),
+    ("too many links to other sites", "/many.html"),
+    ("too much of the text is links", "/dense.html"),
+    ("no link to the site in the article text", "/no-content-links.html"),
     ("thin page", "/deadend.html"),
-    ("dead end", "/deadend.html"),
-    ("only one internal inlink", "/deep2.html"),
-    ("deep page", "/deep3.html"),
+    ("page with no links", "/deadend.html"),
+    ("page only one other page links to", "/deep2.html"),
+    ("page many clicks from the home page", "/deep3.html"),
 }
 EXPECTED_LINK_ISSUES = {
-    ("broken internal link", "/", "/missing"),
-    ("broken external link", "/", "gone404"),
-    ("redirecting link", "/", "/old"),
-    ("redirect chain", "/", "/chain-a"),
-    ("affiliate link without sponsored/nofollow", "/", "product?aff_id=1"),
-    ("internal link with nofollow", "/", "/deadend.html"),
-    ("empty anchor", "/", "/dense.html"),
-    ("non-descriptive anchor", "/", "/deep1.html"),
+    ("broken link to a page of the site", "/", "/missing"),
+    ("broken link to another site", "/", "gone404"),
+    ("link to a redirect", "/", "/old"),
+    ("link through several redirects", "/", "/chain-a"),
+    ("affiliate link not marked sponsored", "/", "product?aff_id=1"),
+    ("link to the site marked nofollow", "/", "/deadend.html"),
+    ("link with no text", "/", "/dense.html"),
+    ("link text that says nothing", "/", "/deep1.html"),
 }
 
 
@@ -129,18 +129,19 @@ def test_every_flag_fires_on_the_page_built_for_it(flagged, book):
     link_found = {(r["issue"], r["page"].removeprefix(server.url.rstrip("/")), r["url"]) for r in issues if r["url"]}
     for issue, page_path, url_end in EXPECTED_LINK_ISSUES:
         assert any(i == issue and p == page_path and u.endswith(url_end) for i, p, u in link_found), issue
-    severities = [r["severity"] for r in issues]
-    assert severities == sorted(severities, key=["error", "warning", "notice"].index)
+    numbers = [r["todo"] for r in issues]
+    assert numbers == sorted(numbers)  # grouped by to-do row, most important first
+    assert [r["severity"] for r in sheet_rows(book, "To do")][0] == "error"
     pages = {r["url"].removeprefix(server.url.rstrip("/")): r for r in sheet_rows(book, "Pages")}
-    assert {"too many links", "too many external links"} <= set(pages["/many.html"]["flags"].split("; "))
-    assert set(pages["/deadend.html"]["flags"].split("; ")) == {"thin page", "dead end"}
-    assert "dead end" not in pages["/"]["flags"] and "too many links" in pages["/"]["flags"]
+    assert {"too many links", "too many links to other sites"} <= set(pages["/many.html"]["flags"].split("; "))
+    assert set(pages["/deadend.html"]["flags"].split("; ")) == {"thin page", "page with no links"}
+    assert "page with no links" not in pages["/"]["flags"] and "too many links" in pages["/"]["flags"]
 
 
 def test_affiliate_sheet_says_whether_qualified(book):
     rows = sheet_rows(book, "Affiliate")
     shop = next(r for r in rows if r["url"].endswith("product?aff_id=1"))
-    assert shop["qualified"] is False and shop["affiliate_rule"] == "param:aff_id"
+    assert shop["qualified"] == "no" and shop["affiliate_rule"] == "param:aff_id"
 
 
 def test_outbound_and_anchors(book, outside):
@@ -155,7 +156,7 @@ def test_outbound_and_anchors(book, outside):
 def test_hostile_text_is_text(book):
     rows = list(book["Links"].iter_rows())
     header = [c.value for c in rows[0]]
-    anchor_col = header.index("anchor")
+    anchor_col = header.index("link text")
     cells = {row[anchor_col].value: row[anchor_col] for row in rows[1:] if row[anchor_col].value}
     for text in ['=HYPERLINK("http://evil.example","x")', "+SUM(A1:A9)", "-2+3", "@cmd"]:
         assert cells[text].data_type == "s", text
@@ -167,10 +168,13 @@ def test_hostile_text_is_text(book):
 
 
 def test_summary_counts_and_thresholds(book):
-    values = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
-    assert values["LINKCRAWLER_MAX_LINKS"] == 10
-    assert values["error"] == 3 and values["broken internal link"] == 1  # missing, gone404, unqualified shop
-    assert values["invalid link"] == 0
+    settings = {row[2]: row[1] for row in book["Settings"].iter_rows(values_only=True) if row[2]}
+    assert settings["LINKCRAWLER_MAX_LINKS"] == 10
+    rows = list(book["Summary"].iter_rows(values_only=True))
+    values = {row[1]: row[2] for row in rows if row[1]}
+    counts = {row[1]: row[0] for row in rows if isinstance(row[0], int) and row[1] in ISSUES}
+    assert values["errors"] == 3 and counts["broken link to a page of the site"] == 1  # missing, gone404, shop
+    assert "malformed link" not in counts  # only the problems found are listed
     assert values["pages"] >= 10
 
 
@@ -189,8 +193,8 @@ def test_report_command_rebuilds_with_other_thresholds(flagged):
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     issues = {r["issue"] for r in sheet_rows(load_workbook(folder / "report.xlsx"), "Issues")}
-    assert "too many links" not in issues and "deep page" not in issues
-    assert "broken internal link" in issues
+    assert "too many links" not in issues and "page many clicks from the home page" not in issues
+    assert "broken link to a page of the site" in issues
 
 
 def test_links_continue_on_further_sheets(flagged, tmp_path):
@@ -201,8 +205,8 @@ def test_links_continue_on_further_sheets(flagged, tmp_path):
     links = [n for n in book.sheetnames if n.startswith("Links")]
     assert links[:3] == ["Links", "Links (2)", "Links (3)"]
     assert sum(book[n].max_row - 1 for n in links) == len(report.links)
-    summary = [row[0] for row in book["Summary"].iter_rows(values_only=True) if row[0]]
-    assert any(str(v).startswith("Links continue on: Links, Links (2)") for v in summary)
+    guide = [row[1] for row in book["Summary"].iter_rows(values_only=True) if row[1]]
+    assert "Links, Links (2), Links (3), Links (4), Links (5), Links (6), Links (7)" in guide
 
 
 def test_orphans_and_https_to_http_rules():
@@ -220,9 +224,9 @@ def test_orphans_and_https_to_http_rules():
                           "href": ["http://s/x"]})
     _, found = page_flags(pages, Config())
     orphans = pd.concat(found)
-    assert list(orphans[orphans.issue == "orphan page"].page) == ["https://s/orphan"]
+    assert list(orphans[orphans.issue == "page no other page links to"].page) == ["https://s/orphan"]
     found = pd.concat(link_issues(links, pd.DataFrame({"url": [], "redirects": [], "error": []}), Config()))
-    assert list(found.issue) == ["HTTPS page links to HTTP"]
+    assert list(found.issue) == ["link to an insecure address"]
 
 
 def test_links_sheet_past_its_limit_keeps_the_links_to_act_on(flagged, tmp_path):
@@ -239,8 +243,8 @@ def test_links_sheet_past_its_limit_keeps_the_links_to_act_on(flagged, tmp_path)
     assert list(report.links.drop(notable.index).index) == list(others.index[:12 - len(notable)])
     book = load_workbook(write_workbook(report, tmp_path / "capped.xlsx"))
     assert book["Links"].max_row - 1 == 12
-    summary = {str(row[0]): row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
-    assert f"The Links sheet shows 12 of {len(everything)} links" in " ".join(summary)
+    summary = {str(row[1]): row[2] for row in book["Summary"].iter_rows(values_only=True) if row[1]}
+    assert summary["the Links sheet shows"].startswith(f"12 of {len(everything)} links: those to act on first")
     assert summary["links"] == len(everything)
 
 
@@ -281,7 +285,8 @@ def test_report_read_in_chunks_equals_the_report_read_whole(flagged, tmp_path, s
 
 
 def test_anchor_pages_counted_once_when_chunks_cut_a_page():
-    from linkcrawler.report import Anchors, whole_pages
+    from linkcrawler.report import Anchors
+    from linkcrawler.tables import whole_pages
 
     rows = [("p1", "u", "more")] * 7 + [("p2", "u", "more")] * 4 + [("p2", "v", "v")] + [("p3", "u", "more")]
     links = pd.DataFrame(rows, columns=["page", "url", "anchor"]).assign(kind="internal")

@@ -14,8 +14,8 @@ from linkcrawler.tables import read_table
 from linkcrawler.template import PageCounts, decide, link_key, page_key, place, place_key
 from tests.blogsite import BY_NUMBER, EXPECTED, MENU, NORMAL, RECENT, TEMPLATE_BLOCKS
 
-PAGE_RULES = {"too many links", "too many external links", "high link density",
-              "no internal link in the article text", "thin page", "dead end"}
+PAGE_RULES = {"too many links", "too many links to other sites", "too much of the text is links",
+              "no link to the site in the article text", "thin page", "page with no links"}
 
 
 def path_of(url: str) -> str:

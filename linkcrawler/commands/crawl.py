@@ -143,7 +143,7 @@ class Command(ScrapyCrawl):
         if meta["status"] == "failed":
             status, why = FAILED_EXIT, f"the run failed: {meta.get('status_reason', '')}"
         elif new_errors and crawler.settings.getbool("LINKCRAWLER_FAIL_ON_NEW_ERRORS"):
-            status, why = NEW_ERRORS_EXIT, f"{new_errors} new errors since the last run"
+            status, why = NEW_ERRORS_EXIT, f"{new_errors} new error{'' if new_errors == 1 else 's'} since the last run"
         else:
             status, why = 0, f"the run is {meta['status']}"
         print(f"Exit status {status}: {why}", flush=True)
