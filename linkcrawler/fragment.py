@@ -8,6 +8,7 @@ each term is percent-encoded, and ``-``, ``,`` and ``&`` inside a term are encod
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote
 
 _MARKER = "…"  # the end of an anchor cut at LINKCRAWLER_MAX_ANCHOR_CHARS
@@ -15,6 +16,7 @@ LONG = 8  # words: a longer anchor is matched by its first and last words (textS
 CONTEXT = 3  # words of the text before and after the link, when the anchor alone may match elsewhere
 
 
+@lru_cache(maxsize=1 << 16)  # menus and sidebars repeat the same texts on every page
 def term(text: str) -> str:
     """One term of a text directive, percent-encoded (``-``, ``,`` and ``&`` included)."""
     return quote(" ".join(text.split()), safe="").replace("-", "%2D")

@@ -144,9 +144,10 @@ def rule_words(config: Config) -> dict[str, str]:
 
 ISSUE_COLUMNS = ["todo", "severity", "issue", "title", "page", "url", "anchor", "detail", "position", "editorial",
                  "template", "sitewide_pages", "open", "link_path"]
-# the Links sheet keeps what an editor acts on; every column stays in the links table
-LINK_SHEET_COLUMNS = ["page", "url", "kind", "anchor", "position", "editorial", "template", "sitewide_pages", "rel",
-                      "follow", "status", "result", "final_url", "open", "link_path"]
+# the Links sheet keeps what an editor filters on (each column costs ~7 % of the report's time at 50,000 rows); every
+# column stays in the links table, and the Issues sheet has the XPath and the pages with the same link
+LINK_SHEET_COLUMNS = ["page", "url", "kind", "anchor", "position", "editorial", "template", "rel", "result",
+                      "final_url", "open"]
 PAGE_SHEET_COLUMNS = ["url", "title", "status", "depth", "words", "flags", "outlinks", "editorial_links",
                       "internal_editorial_links", "template_links", "links_per_100_words", "link_text_share",
                       "internal_outlinks",
@@ -155,8 +156,10 @@ PAGE_SHEET_COLUMNS = ["url", "title", "status", "depth", "words", "flags", "outl
 WEB_KINDS = ("internal", "external", "affiliate")
 # the links table's columns the report reads (the others stay in the table): memory grows with link rows
 REPORT_LINK_COLUMNS = list(dict.fromkeys([*LINK_SHEET_COLUMNS, "href", "affiliate_rule", "anchor_source", "error",
-                                          "text_before", "text_after"]))
+                                          "follow", "status", "sitewide_pages", "link_path", "text_before",
+                                          "text_after"]))
 REPORT_LINK_COLUMNS.remove("open")
+OPEN_FACTS = ["text_before", "text_after", "ambiguous"]  # what open_at needs beside page and anchor
 
 
 @dataclass
@@ -193,7 +196,7 @@ def _issue_rows(issue: str, frame: pd.DataFrame, detail: pd.Series | str) -> pd.
         "position": frame["position"].to_numpy() if "position" in frame else "",
         "detail": detail.to_numpy() if isinstance(detail, pd.Series) else detail,
     })
-    for column in ("editorial", "template", "sitewide_pages", "link_path", "open"):
+    for column in ("editorial", "template", "sitewide_pages", "link_path", *OPEN_FACTS):
         rows[column] = frame[column].to_numpy() if column in frame else pd.NA
     return rows
 
@@ -212,15 +215,26 @@ def qualified(rel: pd.Series) -> pd.Series:
     return tokens.str.contains(" sponsored ", regex=False) | tokens.str.contains(" nofollow ", regex=False)
 
 
-def open_at(links: pd.DataFrame) -> pd.Series:
-    """For each link row, the page's URL with a text fragment that opens it scrolled to the link (neighbouring
-    words added where the anchor repeats on the page or is a word or two long). A chunk holds whole pages."""
+def ambiguous(links: pd.DataFrame) -> pd.Series:
+    """Whether each link's text may match elsewhere on its page: it repeats among the page's links, or is a word
+    or two long. A chunk holds whole pages."""
     anchors = _text(links["anchor"])
-    repeats = links.duplicated(["page", "anchor"], keep=False).to_numpy() | (
-        anchors.str.count(" ").fillna(0) < 2).to_numpy()
-    before, after = _text(links["text_before"]), _text(links["text_after"])
+    return pd.Series(links.duplicated(["page", "anchor"], keep=False).to_numpy() | (
+        anchors.str.count(" ").fillna(0) < 2).to_numpy(), index=links.index)
+
+
+def open_at(rows: pd.DataFrame) -> pd.Series:
+    """For each row (``page``, ``anchor`` and the :data:`OPEN_FACTS`), the page's URL with a text fragment that
+    opens it scrolled to the link, neighbouring words added where its text is ambiguous; the page's URL for a row
+    without a link. Worked out only for the rows the sheets show."""
+    if not len(rows):
+        return pd.Series(dtype="string", index=rows.index)
+    anchors = _text(rows["anchor"]) if "anchor" in rows else pd.Series("", index=rows.index, dtype="string")
+    before, after = _text(rows["text_before"]), _text(rows["text_after"])
+    context = rows["ambiguous"].fillna(False).astype(bool)
     return pd.Series([text_fragment(p, a, b, f, r) for p, a, b, f, r in zip(
-        links["page"], anchors, before, after, repeats, strict=True)], index=links.index, dtype="string")
+        *(c.to_numpy(dtype=object) for c in (rows["page"], anchors, before, after)), context.to_numpy(), strict=True)],
+        index=rows.index, dtype="string")
 
 
 def link_issues(links: pd.DataFrame, targets: pd.DataFrame, config: Config) -> list[pd.DataFrame]:
@@ -371,15 +385,19 @@ class SheetLinks:
 
     def __init__(self, most: int) -> None:
         self.most = most
+        self.keep = [c for c in LINK_SHEET_COLUMNS if c != "open"] + OPEN_FACTS  # what the sheet needs
         self.notable: list[pd.DataFrame] = []
         self.others: list[pd.DataFrame] = []
         self.counts = [0, 0]  # notable, others seen
 
     def add(self, links: pd.DataFrame) -> None:
+        notable = links["result"].isin(NOTABLE_RESULTS).fillna(False) | links["kind"].isin(["affiliate", "invalid"])
+        # held as Arrow strings: a third of the memory of Python strings, for up to LINKCRAWLER_LINKS_SHEET_ROWS rows
+        links = links[self.keep].astype({c: "string[pyarrow]" for c in self.keep
+                                         if pd.api.types.is_string_dtype(links[c].dtype)})
         if not self.most:
             self.others.append(links)
             return
-        notable = links["result"].isin(NOTABLE_RESULTS).fillna(False) | links["kind"].isin(["affiliate", "invalid"])
         for i, (kept, mask) in enumerate(((self.notable, notable), (self.others, ~notable))):
             room = self.most - self.counts[i]
             if room > 0:
@@ -387,12 +405,14 @@ class SheetLinks:
             self.counts[i] += int(mask.sum())
 
     def rows(self, columns: list[str]) -> pd.DataFrame:
+        """The rows, with ``columns``; ``open`` is worked out here, for the rows kept."""
         room = self.most - min(self.counts[0], self.most)
-        others = pd.concat(self.others)[columns] if self.others else None
+        others = pd.concat(self.others) if self.others else None
         if self.most and others is not None:
             others = others.head(room)
-        frames = [f for f in (*(f[columns] for f in self.notable), others) if f is not None]
-        return pd.concat(frames).sort_index() if len(frames) > 1 else frames[0]
+        frames = [f for f in (*self.notable, others) if f is not None]
+        kept = pd.concat(frames).sort_index() if len(frames) > 1 else frames[0]
+        return kept.assign(open=open_at(kept))[columns]
 
 
 class Anchors:
@@ -406,11 +426,15 @@ class Anchors:
         self.pending_rows = 0
 
     def add(self, links: pd.DataFrame) -> None:
-        web = links[links["kind"].isin(WEB_KINDS)]
-        grouped = web.groupby(["url", "anchor"], dropna=False, sort=False)
-        pages = web.drop_duplicates(["url", "anchor", "page"]).groupby(["url", "anchor"], dropna=False,
-                                                                        sort=False).size()
-        part = grouped.agg(links=("page", "size"), kind=("kind", "first")).assign(pages=pages)
+        web = links.loc[links["kind"].isin(WEB_KINDS).to_numpy(dtype=bool), ["url", "anchor", "page", "kind"]]
+        # grouped by a 64-bit hash of (url, anchor), not by the strings: a tenth of the memory and time (two pairs
+        # of 1e8 sharing a hash, odds 5e-12, would be counted as one)
+        key = pd.util.hash_pandas_object(web[["url", "anchor"]], index=False).to_numpy()
+        pages = pd.DataFrame({"key": key, "page": pd.factorize(web["page"])[0]}).drop_duplicates()
+        counts = pd.DataFrame({"links": pd.Series(key).value_counts(sort=False),
+                               "pages": pages["key"].value_counts(sort=False)})
+        firsts = web[["url", "anchor", "kind"]].set_axis(key).loc[~pd.Index(key).duplicated()]
+        part = counts.join(firsts)
         self.pending.append(part)
         self.pending_rows += len(part)
         if self.pending_rows > max(len(self.done) if self.done is not None else 0, 100_000):
@@ -420,14 +444,15 @@ class Anchors:
         frames = ([self.done] if self.done is not None else []) + self.pending
         self.pending, self.pending_rows = [], 0
         if frames:
-            self.done = pd.concat(frames).groupby(level=[0, 1], dropna=False, sort=False).agg(
-                links=("links", "sum"), pages=("pages", "sum"), kind=("kind", "first"))
+            self.done = pd.concat(frames).groupby(level=0, sort=False).agg(
+                links=("links", "sum"), pages=("pages", "sum"), url=("url", "first"), anchor=("anchor", "first"),
+                kind=("kind", "first"))
 
     def table(self) -> pd.DataFrame:
         self._combine()
         if self.done is None:
             return pd.DataFrame(columns=["url", "kind", "anchor", "links", "pages", "share", "anchors_for_url"])
-        anchors = self.done.reset_index()
+        anchors = self.done.reset_index(drop=True)
         totals = anchors.groupby("url")["links"].transform("sum")
         anchors["share"] = (anchors["links"] / totals).round(3)
         anchors["anchors_for_url"] = anchors.groupby("url")["anchor"].transform("size")
@@ -435,7 +460,7 @@ class Anchors:
             ["url", "kind", "anchor", "links", "pages", "share", "anchors_for_url"]]
 
 
-def build_report(folder: Path | str, config: Config | None = None, chunk_rows: int = 200_000) -> Report:
+def build_report(folder: Path | str, config: Config | None = None, chunk_rows: int = 20_000) -> Report:
     """Read a run folder's tables and work out every flag, the to-do list and every sheet. The links table is read
     ``chunk_rows`` rows at a time: memory grows with pages and findings, not with link rows."""
     folder = Path(folder)
@@ -450,11 +475,11 @@ def build_report(folder: Path | str, config: Config | None = None, chunk_rows: i
     counts: dict[str, Any] = {"kind": Counter(), "position": Counter(), "follow": Counter(), "links": 0,
                               "layout": Counter()}
     for links in whole_pages(read_frames(folder, "links", REPORT_LINK_COLUMNS, rows=chunk_rows)):
-        links = links.assign(open=open_at(links) if len(links) else pd.Series(dtype="string"))
+        links["ambiguous"] = ambiguous(links)
         found += link_issues(links, targets, config)
         aff = links[links["kind"] == "affiliate"]
         affiliate.append(aff[["page", "url", "anchor", "position", "rel", "affiliate_rule", "final_url",
-                              "result", "open"]].assign(qualified=qualified(aff["rel"])))
+                              "result", *OPEN_FACTS]].assign(qualified=qualified(aff["rel"])))
         anchors.add(links)
         sheet.add(links)
         counts["links"] += len(links)
@@ -476,7 +501,7 @@ def build_report(folder: Path | str, config: Config | None = None, chunk_rows: i
     issues = issues[~issues["page"].isin(pages.loc[duplicate, "url"])].reset_index(drop=True)
     facts = pages.drop_duplicates("url").set_index("url")[["title", "unique_inlinks"]]
     issues["title"] = issues["page"].map(facts["title"]).fillna("")
-    issues["open"] = _text(issues["open"]).where(_text(issues["open"]) != "", issues["page"])
+    issues["open"] = open_at(issues)
     issues["place"] = _text(issues["link_path"]).map(place)
     todo_rows, numbers = todo.build(issues, GROUPS, TO_DO, facts)
     issues["todo"] = numbers
@@ -487,8 +512,9 @@ def build_report(folder: Path | str, config: Config | None = None, chunk_rows: i
         "unique_inlinks", "inlinks", "checked_at"]].sort_values(["result", "unique_inlinks"], ascending=[True, False])
     affiliate_columns = ["page", "url", "anchor", "position", "rel", "qualified", "affiliate_rule", "final_url",
                          "result", "open"]
-    affiliate_rows = (pd.concat(affiliate, ignore_index=True)[affiliate_columns] if affiliate
-                      else pd.DataFrame(columns=affiliate_columns))
+    affiliate_rows = pd.concat(affiliate, ignore_index=True) if affiliate else pd.DataFrame(
+        columns=[*affiliate_columns, *OPEN_FACTS])
+    affiliate_rows = affiliate_rows.assign(open=open_at(affiliate_rows))[affiliate_columns]
 
     counts = {key: dict(value.most_common()) if isinstance(value, Counter) else value for key, value in counts.items()}
     counts["severity"] = issues["severity"].value_counts().to_dict()

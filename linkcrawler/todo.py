@@ -71,21 +71,28 @@ def build(issues: pd.DataFrame, groups: dict[str, str], do: dict[str, str],
     if not len(issues):
         return pd.DataFrame(columns=TODO_COLUMNS), pd.Series(dtype="Int64")
     keys = group_keys(issues, groups)
+    titles = page_facts["title"].fillna("").to_dict()
     inlinks = issues["page"].map(page_facts["unique_inlinks"]).fillna(0).astype(float)
     frame = issues.assign(_key=keys.to_numpy(), _inlinks=inlinks.to_numpy())
+    grouped = frame.groupby("_key", sort=False)
+    firsts = frame.drop_duplicates("_key").set_index("_key")  # each group's first finding, in order
+    counts = pd.DataFrame({"pages": grouped["page"].nunique(), "links": grouped.size(),
+                           "inlinks": grouped["_inlinks"].max()}).reindex(firsts.index)
+    texts = frame.drop_duplicates(["_key", "anchor"]).groupby("_key", sort=False)["anchor"].agg(
+        lambda a: [str(x) if pd.notna(x) else "" for x in a])
     rows = []
-    for key, part in frame.groupby("_key", sort=False):
-        first = part.iloc[0]
+    for key, first, (pages, links, most) in zip(firsts.index, firsts.to_dict("records"),
+                                                counts.itertuples(index=False), strict=True):
         problem, severity = first["issue"], first["severity"]
-        pages = part["page"].nunique()
-        importance = 1 + math.log2(1 + part["_inlinks"].max())
+        importance = 1 + math.log2(1 + most)
         score = SEVERITY_WEIGHT.get(severity, 1.0) * importance * (1 + math.log2(pages))
-        what, where, title = _what(key[0], part, pages, page_facts)
+        what, where, title = _what(key[0], first, int(links), int(pages), texts[key], titles)
         todo = do.get(problem, "")
         if key[0] == "S":
             todo = f"{todo}, once, in the theme" if todo else "fix it once, in the theme"
+        per_link = key[0] != "P" or first["url"]
         rows.append({"severity": severity, "issue": problem, "what": what, "do": todo, "where": where,
-                     "title": title, "pages": pages, "links": len(part) if key[0] != "P" or first["url"] else None,
+                     "title": title, "pages": int(pages), "links": int(links) if per_link else None,
                      "open": first.get("open") or first["page"], "score": round(score, 1), "_key": key})
     todo = pd.DataFrame(rows).astype({"links": "Int64"})
     todo = todo.sort_values(["score", "pages"], ascending=False, kind="stable").reset_index(drop=True)
@@ -94,31 +101,29 @@ def build(issues: pd.DataFrame, groups: dict[str, str], do: dict[str, str],
     return todo[TODO_COLUMNS], numbers.astype("Int64")
 
 
-def _what(kind: str, part: pd.DataFrame, pages: int, page_facts: pd.DataFrame) -> tuple[str, str, str]:
-    """``(what is wrong, where, page title)`` of one to-do row, in words."""
-    first = part.iloc[0]
-    links = len(part)
+def _what(kind: str, first: dict, links: int, pages: int, anchors: list[str],
+          titles: dict[str, str]) -> tuple[str, str, str]:
+    """``(what is wrong, where, page title)`` of one to-do row, in words: ``first`` is its first finding,
+    ``anchors`` the link texts of its findings."""
+    url, detail = first["url"] or "", first["detail"] or ""
     if kind == "T":
-        detail = first["detail"] or ""
-        what = site_relative(f"{first['url']}{f' ({detail})' if detail else ''}: {_links(links)} on {_pages(pages)}",
-                              first["page"])
+        what = site_relative(f"{url}{f' ({detail})' if detail else ''}: {_links(links)} on {_pages(pages)}",
+                             first["page"])
         if pages == 1:
-            page = first["page"]
-            title = page_facts["title"].get(page, "") if page in page_facts.index else ""
-            return what, page, title or ""
+            return what, first["page"], titles.get(first["page"], "")
         return what, _pages(pages), ""
     if kind == "S":
-        anchors = [_quote(a, 25) if a else "a link without text" for a in part["anchor"].fillna("").unique()]
-        named = ", ".join(anchors[:4]) + (f" and {len(anchors) - 4} more" if len(anchors) > 4 else "")
-        noun = "link" if len(anchors) == 1 else "links"
-        return (f"the {first['position']} {noun} {named} {'is' if len(anchors) == 1 else 'are'} on {_pages(pages)}",
+        named = [_quote(a, 25) if a else "a link without text" for a in anchors]
+        listed = ", ".join(named[:4]) + (f" and {len(named) - 4} more" if len(named) > 4 else "")
+        noun, verb = ("link", "is") if len(named) == 1 else ("links", "are")
+        return (f"the {first['position']} {noun} {listed} {verb} on {_pages(pages)}",
                 f"{_pages(pages)} ({first['position']})", "")
     page = first["page"]
-    title = page_facts["title"].get(page, "") if page in page_facts.index else ""
-    if first["url"] and links > 1:
-        anchors = ", ".join(_quote(a, 25) for a in part["anchor"].dropna().unique()[:4] if a)
-        return f"{_links(links)} on this page{': ' + anchors if anchors else ''}", page, title or ""
-    if first["url"]:
+    title = titles.get(page, "")
+    if url and links > 1:
+        named = ", ".join(_quote(a, 25) for a in anchors[:4] if a)
+        return f"{_links(links)} on this page{': ' + named if named else ''}", page, title
+    if url:
         anchor = _quote(first["anchor"]) if first["anchor"] else "a link without text"
-        return f"{anchor} → {first['url']}" + (f" ({first['detail']})" if first["detail"] else ""), page, title or ""
-    return first["detail"] or first["issue"], page, title or ""
+        return f"{anchor} → {url}" + (f" ({detail})" if detail else ""), page, title
+    return detail or first["issue"], page, title

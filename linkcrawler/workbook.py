@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -175,14 +175,10 @@ class SheetWriter:
 
     def _rows(self, sheet: Worksheet, columns: list[str], part: pd.DataFrame, table: Table,
               internal: dict[int, list[str]], widths: list[int]) -> None:
-        kinds = [_kind(c, part[c]) for c in columns]
-        cells = [_python_values(part[c], kind) for c, kind in zip(columns, kinds, strict=True)]
-        kinds = ["text" if kind == "yes/no" else kind for kind in kinds]
-        url_cols = {i for i, c in enumerate(columns) if c in table.links}
-        sev_index = columns.index("severity") if "severity" in columns else -1
-        links_left = MAX_LINKS_PER_SHEET
+        given = [_kind(c, part[c]) for c in columns]
+        kinds = ["text" if kind == "yes/no" else kind for kind in given]
+        links_left = [MAX_LINKS_PER_SHEET]
         write_string, write_number, write_url = sheet.write_string, sheet.write_number, sheet.write_url
-        write_datetime = sheet.write_datetime
         link_format, percent, date = self.formats["link"], self.formats["percent"], self.formats["date"]
         severity_formats = self.formats["severity"]
         wrap = {i: widths[i] for i, c in enumerate(columns) if c in table.wrap}
@@ -190,31 +186,60 @@ class SheetWriter:
         if wrap:  # rows grow: every cell at the top
             severity_formats, link_format = self.formats["severity_wrap"], self.formats["link_wrap"]
             plain, number = self.formats["top"], self.formats["count_top"]
-        for r, values in enumerate(zip(*cells, strict=True), start=1):
+
+        def severity(r: int, c: int, value: str) -> None:
+            write_string(r, c, value, severity_formats.get(value))
+
+        def link(r: int, c: int, value: str) -> None:
+            if (links_left[0] and len(value) <= MAX_URL and value.startswith(("http://", "https://"))
+                    and write_url(r, c, value, link_format, value) == 0):
+                links_left[0] -= 1
+            else:
+                write_string(r, c, value, plain)
+
+        def inside(c: int) -> Callable[[int, int, Any], None]:
+            targets = internal[c]
+
+            def write(r: int, c: int, value: Any) -> None:
+                if links_left[0] and targets[r - 1]:
+                    write_url(r, c, f"internal:{targets[r - 1]}", link_format, str(value))
+                    links_left[0] -= 1
+                else:
+                    write_string(r, c, str(value), plain)
+            return write
+
+        # one writer per column, chosen once: the loop below runs for every cell
+        plan: list[tuple[int, Callable[..., Any], tuple]] = []
+        for c, (column, kind) in enumerate(zip(columns, kinds, strict=True)):
+            if c in internal:
+                plan.append((c, inside(c), ()))
+            elif kind == "text" and column == "severity":
+                plan.append((c, severity, ()))
+            elif kind == "text" and column in table.links:
+                plan.append((c, link, ()))
+            elif kind == "text":
+                plan.append((c, write_string, (wrap_format if c in wrap else plain,)))
+            elif kind == "number":
+                plan.append((c, write_number, (number,)))
+            elif kind == "percent":
+                plan.append((c, write_number, (percent,)))
+            else:
+                plan.append((c, sheet.write_datetime, (date,)))
+        for r, values in enumerate(self._values(part, columns, given), start=1):
             if wrap:
                 fit_row(sheet, r, [(values[i], width) for i, width in wrap.items()])
-            for c, value in enumerate(values):
-                if value is None or value == "":
-                    continue
-                kind = kinds[c]
-                if c in internal and links_left and internal[c][r - 1]:
-                    write_url(r, c, f"internal:{internal[c][r - 1]}", link_format, str(value))
-                    links_left -= 1
-                elif kind == "text":
-                    if c == sev_index:
-                        write_string(r, c, value, severity_formats.get(value))
-                    elif (c in url_cols and links_left and len(value) <= MAX_URL
-                          and value.startswith(("http://", "https://"))
-                          and write_url(r, c, value, link_format, value) == 0):
-                        links_left -= 1
-                    else:
-                        write_string(r, c, value, wrap_format if c in wrap else plain)
-                elif kind == "number":
-                    write_number(r, c, value, number)
-                elif kind == "percent":
-                    write_number(r, c, value, percent)
-                else:  # date
-                    write_datetime(r, c, value, date)
+            for c, write, extra in plan:
+                value = values[c]
+                if value is not None and value != "":
+                    write(r, c, value, *extra)
+
+    @staticmethod
+    def _values(part: pd.DataFrame, columns: list[str], kinds: list[str], block: int = 10_000) -> Iterator[tuple]:
+        """The rows' cell values, converted a block of rows at a time: memory stays that of one block."""
+        for start in range(0, len(part), block):
+            rows = part.iloc[start:start + block]
+            yield from zip(*(_python_values(rows[c], kind) for c, kind in zip(columns, kinds, strict=True)),
+                           strict=True)
 
 
 def fit_row(sheet: Worksheet, row: int, cells: Sequence[tuple[Any, int]]) -> None:
@@ -332,7 +357,8 @@ def write_workbook(report: Report, path: Path | str, rows_per_sheet: int = EXCEL
                 "detail": 34, "open": 40, "link_path": 40}, print_columns=8))
     sheets["Pages"] = writer.write(Table("Pages", report.pages, links=("url",),
                                          widths={"url": 45, "title": 32, "flags": 40}, print_columns=8))
-    sheets["Links"] = writer.write(Table("Links", report.links, links=("open",),
+    # the Links sheet is for filtering: its addresses stay text (hyperlinks would cost a third of its time)
+    sheets["Links"] = writer.write(Table("Links", report.links,
                                          widths={"page": 40, "url": 45, "anchor": 30, "open": 40, "link_path": 40,
                                                  "final_url": 40}, print_columns=8))
     sheets["Affiliate"] = writer.write(Table("Affiliate", report.affiliate, links=("open",),
@@ -340,7 +366,7 @@ def write_workbook(report: Report, path: Path | str, rows_per_sheet: int = EXCEL
                                              print_columns=7))
     sheets["Outbound"] = writer.write(Table("Outbound", report.outbound, links=("url",), widths={"url": 50},
                                             print_columns=8))
-    sheets["Anchors"] = writer.write(Table("Anchors", report.anchors, links=("url",),
+    sheets["Anchors"] = writer.write(Table("Anchors", report.anchors,
                                            widths={"url": 50, "anchor": 40}))
     _write_glossary(book.add_worksheet("Glossary"), formats, report.config.template_min_pages)
     _write_settings(book.add_worksheet("Settings"), formats, report)

@@ -242,7 +242,7 @@ def test_the_glossary_names_each_header_and_its_column(book):
 
 def test_booleans_dates_and_shares_are_written_one_way(book):
     for sheet, column in (("Pages", "in the sitemap"), ("Links", "in the article text"),
-                          ("Links", "repeated by the theme"), ("Links", "followed by search engines"),
+                          ("Links", "repeated by the theme"),
                           ("Affiliate", "marked sponsored or nofollow"), ("Issues", "in the article text")):
         values = {r[column] for r in rows_of(book, sheet)}
         assert values and values <= {"yes", "no", None}, (sheet, column, values)
