@@ -158,7 +158,7 @@ class SheetWriter:
             else:
                 lengths = sample[column].astype("string").fillna("").str.len() if len(sample) else pd.Series([0])
                 longest_word = max(len(w) for w in header.split())
-                width = int(min(50, max(longest_word + 2, min(len(header), 14) + 2,
+                width = int(min(50, max(longest_word + 2, min(len(header), 14) + 3,
                                         (lengths.quantile(0.9) if len(lengths) else 0) + 2)))
             sheet.set_column(i, i, width)
             widths.append(width)
@@ -784,8 +784,16 @@ class _Charts:
                 chart.add_series(spec)
             chart.set_title({"name": title, "name_font": {"size": 12}})
             chart.set_legend({"position": "bottom"} if len(series) > 1 else {"none": True})
+            # counts are whole numbers: no 0.5 steps on a short axis
+            top = max((sum(v[1:]) if stacked else max(v[1:]) for v in rows), default=0)
+            value_axis: dict[str, Any] = {"num_format": "#,##0", "min": 0}
+            if top <= 10:
+                value_axis["major_unit"] = 1
             if kind == "bar":
                 chart.set_y_axis({"reverse": True})  # the first row at the top
+                chart.set_x_axis(value_axis)
+            else:
+                chart.set_y_axis(value_axis)
             chart.set_size({"width": 560, "height": 320})
             sheet.insert_chart(chart_row + (n // 2) * 17, 0, chart, {"x_offset": 5 + (n % 2) * 575, "y_offset": 5})
             row += 2

@@ -285,7 +285,8 @@ def chart_specs(xlsx: Path) -> list[dict]:
             title = "".join(root.xpath("//c:title//a:t/text()", namespaces=ns))
             series = [(s.xpath("string(c:cat//c:f)", namespaces=ns), s.xpath("string(c:val//c:f)", namespaces=ns))
                       for s in root.xpath("//c:ser", namespaces=ns)]
-            specs.append({"title": title, "series": series})
+            step = root.xpath("string(//c:valAx/c:majorUnit/@val)", namespaces=ns)
+            specs.append({"title": title, "series": series, "step": float(step) if step else None})
     return specs
 
 
@@ -295,14 +296,18 @@ def cells(book, reference: str) -> list:
 
 
 def test_charts_draw_what_the_tables_say_without_empty_categories(book, blog_run, copies):
-    specs = {s["title"]: s["series"] for s in chart_specs(blog_run / "report.xlsx")}
+    charts = chart_specs(blog_run / "report.xlsx")
+    specs = {s["title"]: s["series"] for s in charts}
     assert set(specs) == {"Pages with most problems", "Links by where they are on the page",
                           "Pages by clicks from the home page"}  # one run: no history yet
+    steps = {s["title"]: s["step"] for s in charts}
     for title, series in specs.items():
         categories = cells(book, series[0][0])
         assert categories and all(categories), title
         totals = [sum(values) for values in zip(*(cells(book, v) for _, v in series), strict=True)]
         assert all(t > 0 for t in totals), (title, categories, totals)
+        # counts on a short axis go up one by one (no 0.5 pages); a long axis keeps Excel's own steps
+        assert steps[title] == (1 if max(totals) <= 10 else None), (title, totals)  # the charts stack their series
     pages = read_table(blog_run, "pages")
     html = pages[pages["words"].notna() & pages["depth"].notna() & ~pages["url"].isin(copies)]
     depth = specs["Pages by clicks from the home page"][0]
