@@ -4,7 +4,9 @@ every row exactly once and equal to an uninterrupted crawl's."""
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,8 +14,9 @@ import time
 import pytest
 
 from linkcrawler.demo.server import Route, Server
+from linkcrawler.scheduler import OWNER, _boot_id, sweep_stale_queues
 from linkcrawler.tables import read_table
-from tests.conftest import ROOT, on_a_terminal, only_run_folder, run_crawl
+from tests.conftest import CRAWL_ENV, ROOT, crawl_command, on_a_terminal, only_run_folder, run_crawl
 
 PAGES = 60
 
@@ -154,6 +157,53 @@ def test_tables_of_a_crawl_killed_before_its_first_row_are_readable(tmp_path):
                             text=True, timeout=300)
     assert report.returncode == 0, report.stderr[-2000:]
     assert (folder / "report.xlsx").exists()
+
+
+def test_queue_folder_of_a_killed_crawl_is_removed_by_the_next_crawl(site, tmp_path):
+    """Without JOBDIR the pending requests wait in a temporary folder that a clean close removes; a killed
+    crawl cannot, and at millions of pages that folder is gigabytes: the next crawl removes it."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**CRAWL_ENV, "TMPDIR": str(temp)}
+    command = crawl_command(site.url, tmp_path / "exports", "LINKCRAWLER_REPORT=False")
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 60
+    while not list(temp.glob("linkcrawler-queue-*/" + OWNER)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.kill()
+    process.wait(timeout=30)
+    [left] = temp.glob("linkcrawler-queue-*")
+    assert json.loads((left / OWNER).read_text())["pid"] == process.pid
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert not left.exists()
+    assert not list(temp.glob("linkcrawler-queue-*"))  # and the second crawl removed its own
+
+
+def test_only_queue_folders_of_gone_processes_on_this_machine_are_swept(tmp_path):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    me = {"host": socket.gethostname(), "boot": _boot_id()}
+    owners = {
+        "dead": {**me, "pid": gone.pid},
+        "alive": {**me, "pid": os.getpid()},
+        "elsewhere": {**me, "pid": gone.pid, "host": me["host"] + "-other"},
+        "before-a-reboot": {**me, "pid": os.getpid(), "boot": "another-boot"},
+        "unreadable": "{",
+        "none": None,
+    }
+    for name, owner in owners.items():
+        folder = tmp_path / f"linkcrawler-queue-{name}"
+        (folder / "requests.queue").mkdir(parents=True)
+        if owner is not None:
+            (folder / OWNER).write_text(owner if isinstance(owner, str) else json.dumps(owner))
+    (tmp_path / "other-dead").mkdir()
+    (tmp_path / "other-dead" / OWNER).write_text(json.dumps(owners["dead"]))  # not a queue folder
+    removed = {p.name.removeprefix("linkcrawler-queue-") for p in sweep_stale_queues(tmp_path)}
+    expected = {"dead", "before-a-reboot"} if me["boot"] else {"dead"}
+    assert removed == expected
+    assert {p.name for p in tmp_path.iterdir()} == {f"linkcrawler-queue-{n}" for n in set(owners) - expected} | {
+        "other-dead"}
 
 
 TABLES_FIRST_COLUMN = {"pages": "url,status,", "links": "page,index,", "targets": "url,kind,"}
