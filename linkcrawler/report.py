@@ -503,6 +503,7 @@ def build_report(folder: Path | str, config: Config | None = None, chunk_rows: i
     issues["title"] = issues["page"].map(facts["title"]).fillna("")
     issues["open"] = open_at(issues)
     issues["place"] = _text(issues["link_path"]).map(place)
+    issues = todo.in_order(issues, facts).reset_index(drop=True)
     todo_rows, numbers = todo.build(issues, GROUPS, TO_DO, facts)
     issues["todo"] = numbers
     issues = issues.sort_values("todo", kind="stable").reset_index(drop=True)

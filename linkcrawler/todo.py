@@ -62,6 +62,18 @@ def group_keys(issues: pd.DataFrame, groups: dict[str, str]) -> pd.Series:
     return page.where(kind == "page", target.where(kind == "target", theme.where(template & (kind == "link"), page)))
 
 
+def in_order(issues: pd.DataFrame, page_facts: pd.DataFrame) -> pd.DataFrame:
+    """The findings in an order that does not depend on the order pages were crawled (several workers, another
+    week): the most linked-to pages first, then by page, link target, link text and place. A group's first
+    finding, which its to-do row shows and opens, is then on its most important page, and rows tied on score
+    keep their to-do numbers from run to run."""
+    inlinks = issues["page"].map(page_facts["unique_inlinks"]).fillna(0).astype(float)
+    columns = [c for c in ("page", "url", "anchor", "link_path") if c in issues]
+    order = pd.DataFrame({"_inlinks": -inlinks.to_numpy(),
+                          **{c: issues[c].astype("string").fillna("").to_numpy() for c in columns}})
+    return issues.iloc[order.sort_values(["_inlinks", *columns], kind="stable").index.to_numpy()]
+
+
 def build(issues: pd.DataFrame, groups: dict[str, str], do: dict[str, str],
           page_facts: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """``(to-do rows, to-do number of each finding)``. ``issues`` holds the findings with ``issue``,
@@ -72,8 +84,8 @@ def build(issues: pd.DataFrame, groups: dict[str, str], do: dict[str, str],
         return pd.DataFrame(columns=TODO_COLUMNS), pd.Series(dtype="Int64")
     keys = group_keys(issues, groups)
     titles = page_facts["title"].fillna("").to_dict()
-    inlinks = issues["page"].map(page_facts["unique_inlinks"]).fillna(0).astype(float)
-    frame = issues.assign(_key=keys.to_numpy(), _inlinks=inlinks.to_numpy())
+    frame = in_order(issues.assign(_key=keys.to_numpy()), page_facts)
+    frame = frame.assign(_inlinks=frame["page"].map(page_facts["unique_inlinks"]).fillna(0).astype(float).to_numpy())
     grouped = frame.groupby("_key", sort=False)
     firsts = frame.drop_duplicates("_key").set_index("_key")  # each group's first finding, in order
     counts = pd.DataFrame({"pages": grouped["page"].nunique(), "links": grouped.size(),

@@ -298,3 +298,32 @@ def test_anchor_pages_counted_once_when_chunks_cut_a_page():
     table = anchors.table().set_index(["url", "anchor"])
     assert table.loc[("u", "more"), ["links", "pages"]].tolist() == [12, 3]
     assert table.loc[("v", "v"), ["links", "pages", "share", "anchors_for_url"]].tolist() == [1, 1, 1.0, 1]
+
+
+def test_to_do_numbers_do_not_depend_on_the_order_the_pages_were_crawled():
+    """Several workers (or another week) store pages in another order: rows tied on score keep their numbers,
+    and each row shows its finding on the most linked-to page."""
+    from linkcrawler import todo
+    from linkcrawler.report import GROUPS, TO_DO
+
+    site = "http://127.0.0.1:8000"
+    rows = []
+    for page in ("/a", "/b", "/c", "/d"):  # the same problems on pages of equal weight: ties everywhere
+        rows.append({"issue": "thin page", "severity": "warning", "page": site + page, "url": "", "anchor": "",
+                     "detail": "9 words of article text (fewer than 50)"})
+        for target in ("/gone-1", "/gone-2"):
+            rows.append({"issue": "broken link to a page of the site", "severity": "error", "page": site + page,
+                         "url": site + target, "anchor": f"to {target} from {page}", "detail": "answers 404"})
+    issues = pd.DataFrame(rows).assign(position="content", place="/html/body/main/p/a", template=False,
+                                       link_path="/html/body/main/p/a", open=lambda f: f["page"])
+    facts = pd.DataFrame({"title": ["A", "B", "C", "D"], "unique_inlinks": [1, 1, 5, 1]},
+                         index=[site + p for p in ("/a", "/b", "/c", "/d")])
+    first, numbers = todo.build(issues, GROUPS, TO_DO, facts)
+    for seed in range(5):
+        shuffled = issues.sample(frac=1, random_state=seed)
+        again, again_numbers = todo.build(shuffled, GROUPS, TO_DO, facts)
+        pd.testing.assert_frame_equal(again, first)
+        pd.testing.assert_series_equal(again_numbers.sort_index(), numbers.sort_index())
+    # the most linked-to page (/c) opens each broken-link row and comes first among the tied thin pages
+    assert set(first.loc[first["issue"] == "broken link to a page of the site", "open"]) == {site + "/c"}
+    assert first.loc[first["issue"] == "thin page", "where"].iloc[0] == site + "/c"
