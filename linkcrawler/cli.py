@@ -12,7 +12,10 @@ from __future__ import annotations
 import os
 import sys
 
+from linkcrawler.spiders.site import USAGE as SCRAPY_CRAWL
 from linkcrawler.spiders.site import check_start_url
+
+CRAWL = "linkcrawler crawl https://www.example.com/"
 
 USAGE = """usage: linkcrawler <command> [arguments] [-s NAME=VALUE ...]
 
@@ -34,8 +37,14 @@ def scrapy_argv(argv: list[str]) -> list[str]:
     if command != "crawl" or rest[:1] in (["-h"], ["--help"]):
         return ["scrapy", command, *rest]
     if not rest or rest[0].startswith("-"):
-        raise ValueError("say which site to crawl: linkcrawler crawl https://www.example.com/")
-    return ["scrapy", "crawl", "site", "-a", f"url={check_start_url(rest[0])}", *rest[1:]]
+        raise ValueError(f"say which site to crawl: {CRAWL}")
+    if len(rest) > 1 and not rest[1].startswith("-"):
+        raise ValueError(f"one site at a time ({rest[1]!r} is a second URL): {CRAWL} [-s NAME=VALUE ...]")
+    try:
+        url = check_start_url(rest[0])
+    except ValueError as exc:  # its message names the scrapy form
+        raise ValueError(str(exc).replace(SCRAPY_CRAWL, CRAWL)) from None
+    return ["scrapy", "crawl", "site", "-a", f"url={url}", *rest[1:]]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -213,7 +213,8 @@ def parse_dict(name: str, value: Any) -> dict[str, str]:
 
 def unknown_settings(settings: BaseSettings) -> list[str]:
     """``LINKCRAWLER_*`` names that are no setting of ours (a typo would otherwise be ignored)."""
-    return sorted(n for n in settings if isinstance(n, str) and n.startswith("LINKCRAWLER_") and n not in DEFAULTS)
+    return sorted(n for n in settings if isinstance(n, str) and n.upper().startswith("LINKCRAWLER_")
+                  and n not in DEFAULTS)
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,7 @@ class Config:
         ValueError naming the setting when a value is unusable or a LINKCRAWLER_* name is unknown."""
         unknown = unknown_settings(settings)
         if unknown:
-            close = difflib.get_close_matches(unknown[0], DEFAULTS, n=1)
+            close = difflib.get_close_matches(unknown[0].upper(), DEFAULTS, n=1)  # names are upper case
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise ValueError(f"{unknown[0]}: no such setting{hint}; the README lists every LINKCRAWLER_* setting")
         values = {f.name: parse_setting(settings, f"LINKCRAWLER_{f.name.upper()}", str(f.type)) for f in fields(cls)}

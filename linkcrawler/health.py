@@ -109,22 +109,22 @@ def run_status(meta: Mapping[str, Any], pages: Mapping[str, PageFact]) -> tuple[
     if end.content_type and "html" not in end.content_type.lower():
         return FAILED, f"the start URL is not an HTML page ({end.content_type.split(';')[0]})"
     if reason == "shutdown":
-        return PARTIAL, f"the crawl was stopped before the end (Ctrl-C or a signal), after {count} pages"
+        return PARTIAL, f"the crawl was stopped before the end (Ctrl-C or a signal), after {_pages(count)}"
     if reason.startswith("closespider_"):
-        return PARTIAL, f"the crawl was cut by {reason.upper()} after {count} pages"
+        return PARTIAL, f"the crawl was cut by {reason.upper()} after {_pages(count)}"
     if reason and reason != "finished":
-        return PARTIAL, f"the crawl ended early ({reason}) after {count} pages"
+        return PARTIAL, f"the crawl ended early ({reason}) after {_pages(count)}"
     settings = Settings(meta.get("settings") or {})
     most = _setting(settings, "LINKCRAWLER_MAX_PAGES")
     if most and count >= most:
-        return PARTIAL, f"the crawl stopped at LINKCRAWLER_MAX_PAGES ({most} pages)"
+        return PARTIAL, f"the crawl stopped at LINKCRAWLER_MAX_PAGES ({_pages(most)})"
     failed = int(meta.get("failed_pages") or 0)
     share = _setting(settings, "LINKCRAWLER_MAX_FAILED_SHARE")
     if count and failed / count > share:
         causes = sorted((meta.get("failures") or {}).items(), key=lambda kv: -kv[1])[:3]
         why = f" ({', '.join(f'{k}: {v}' for k, v in causes)})" if causes else ""
-        return PARTIAL, f"{failed} of {count} pages failed{why}, more than LINKCRAWLER_MAX_FAILED_SHARE ({share:.0%})"
-    return OK, f"the crawl went through the site: {count} pages"
+        return PARTIAL, f"{failed} of {_pages(count)} failed{why}, more than LINKCRAWLER_MAX_FAILED_SHARE ({share:.0%})"
+    return OK, f"the crawl went through the site: {_pages(count)}"
 
 
 def status_line(status: str, sentence: str) -> str:
@@ -155,3 +155,7 @@ def settings_differences(old_meta: Mapping[str, Any], new_meta: Mapping[str, Any
         if before != after:
             found.append(f"{name}: {shown(before)} → {shown(after)}")
     return found
+
+
+def _pages(n: int) -> str:
+    return f"{n} page" if n == 1 else f"{n} pages"

@@ -313,10 +313,29 @@ def new_errors(changes: pd.DataFrame) -> int:
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>!|#])")
 
 
+_URL = re.compile(r"https?://[^\x00-\x20<>\x7f]+")
+
+
 def md(text: Any) -> str:
     """Text from the site made safe for summary.md, which cron mails and chats render: markdown's special
-    characters escaped, so that a page's title or a link's text cannot become a link, an image or HTML."""
-    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+    characters escaped, so that a page's title or a link's text cannot become a link, an image or HTML. An
+    http(s) address is written as an autolink, ``<http://…>``: markdown neither escapes nor formats inside one,
+    so the address reads and copies as it is (``?aff_id=``, not ``?aff\\_id=``), in a terminal or a mail too."""
+    text = " ".join(str(text).split())
+    out, at = [], 0
+    for match in _URL.finditer(text):
+        url = _url_end(match.group(0))
+        out += [_MARKDOWN.sub(r"\\\1", text[at:match.start()]), f"<{url}>"]
+        at = match.start() + len(url)
+    out.append(_MARKDOWN.sub(r"\\\1", text[at:]))
+    return "".join(out)
+
+
+def _url_end(url: str) -> str:
+    """An address without the sentence's punctuation after it (``…/tools/):`` → ``…/tools/``)."""
+    while url and (url[-1] in ".,:;!?'\"" or (url[-1] == ")" and url.count(")") > url.count("("))):
+        url = url[:-1]
+    return url
 
 
 def when(iso: str) -> str:
@@ -358,8 +377,8 @@ def summary_markdown(report: Any, changes: pd.DataFrame | None, previous: Path |
     the workbook's To do and Changes sheets. Text from the site is escaped (see :func:`md`)."""
     meta, counts = report.meta, report.counts
     lines = [run_line(meta, report.pages), "", f"# Link report for {md(meta.get('start_url', ''))}", "",
-             f"Crawl of {when(meta.get('started_at', ''))}: {len(report.pages):,} pages, "
-             f"{report.counts['links']:,} links.", ""]
+             f"Crawl of {when(meta.get('started_at', ''))}: {counted(len(report.pages), 'page')}, "
+             f"{counted(report.counts['links'], 'link')}.", ""]
     if run_state(meta) == "failed":
         lines += ["Nothing was checked: the site could not be crawled. The next good run will be compared with the "
                   "last good one.", ""]

@@ -47,6 +47,7 @@ from linkcrawler.history import (
 )
 from linkcrawler.report import ISSUES, SEVERITIES, Report, build_report, rule_words
 from linkcrawler.runfolder import read_meta, run_state
+from linkcrawler.todo import counted
 
 logger = logging.getLogger(__name__)
 
@@ -590,13 +591,13 @@ def _write_summary(book: xlsxwriter.Workbook, sheet: Worksheet, formats: dict[st
     state = run_state(meta)
     sheet.write_string(row, 0, clean_cell(run_line(meta, report.pages)), formats["status"][state])
     row += 1
-    line = (f"Crawl of {when(meta.get('started_at', ''))}: {len(report.pages):,} pages, "
-            f"{counts['links']:,} links, {len(report.issues):,} findings.")
+    line = (f"Crawl of {when(meta.get('started_at', ''))}: {counted(len(report.pages), 'page')}, "
+            f"{counted(counts['links'], 'link')}, {counted(len(report.issues), 'finding')}.")
     if compared:
         line += f" Compared with the run of {when(read_meta(report.previous).get('started_at', ''))}."
     if report.duplicates:
-        line += (f" {report.duplicates:,} pages are copies of others (they name another page canonical): their "
-                 "findings are left out.")
+        line += (f" {counted(report.duplicates, 'page')} {'is a copy' if report.duplicates == 1 else 'are copies'} "
+                 "of others (naming another page canonical): their findings are left out.")
     sheet.write_string(row, 0, clean_cell(line))
     row += 2
 

@@ -210,6 +210,9 @@ def test_defaults_are_visible_to_scrapy_settings(tmp_path):
     (["-a", "url=http://127.0.0.1:8801/", "-s", "LINKCRAWLER_MAX_LINK=5"],
      "error: LINKCRAWLER_MAX_LINK: no such setting (did you mean LINKCRAWLER_MAX_LINKS?); the README lists every "
      "LINKCRAWLER_* setting"),
+    (["-a", "url=http://127.0.0.1:8801/", "-s", "linkcrawler_max_pages=5"],  # lower case is a typo too
+     "error: linkcrawler_max_pages: no such setting (did you mean LINKCRAWLER_MAX_PAGES?); the README lists every "
+     "LINKCRAWLER_* setting"),
     (["-a", "url=http://127.0.0.1:8801/", "-s", r"LINKCRAWLER_CHECK_EXCLUDE=gone\d{1,3}"],
      r"error: LINKCRAWLER_CHECK_EXCLUDE: 'gone\\d{1,3}' has commas and brackets; write it as a JSON list: "
      """'["first", "second"]'"""),
@@ -220,6 +223,21 @@ def test_usage_errors_are_one_line(tmp_path, arguments, message):
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, env=CRAWL_ENV)
     assert (result.returncode, result.stdout, result.stderr) == (2, "", message + "\n")
     assert not any(tmp_path.iterdir())  # no run folder: nothing was crawled
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["crawl", "http://127.0.0.1:8801/", "http://127.0.0.1:8802/"],
+     "error: one site at a time ('http://127.0.0.1:8802/' is a second URL): linkcrawler crawl "
+     "https://www.example.com/ [-s NAME=VALUE ...]"),
+    (["crawl", "ftp://127.0.0.1:8801/"],
+     "error: not an http(s) URL with a host: 'ftp://127.0.0.1:8801/' (linkcrawler crawl https://www.example.com/)"),
+    (["report", "exports/nowhere/20260101T000000Z"], "error: not a run folder: exports/nowhere/20260101T000000Z"),
+    (["compare", "exports/a"], "error: give two run folders: scrapy compare OLD NEW"),
+])
+def test_linkcrawler_usage_errors_are_one_line(tmp_path, arguments, message):
+    result = subprocess.run([str(LINKCRAWLER), *arguments], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120, env=CRAWL_ENV)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", message + "\n")
 
 
 def test_crawl_help_lists_the_url_and_main_settings():
@@ -405,14 +423,17 @@ def test_compare_refuses_runs_of_different_sites(two_sites_runs):
     result = subprocess.run([str(LINKCRAWLER), "compare", str(old), str(two_sites_runs.other)],
                             cwd=two_sites_runs.elsewhere, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2
-    assert "cannot compare: " in result.stderr and "are runs of different sites" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: cannot compare: ") and "are runs of different sites" in result.stderr
+    assert result.stderr.count("\n") == 1  # one line: no usage block, no traceback
 
 
 def test_report_with_other_thresholds_keeps_what_the_next_crawl_compares_with(two_sites_runs):
     _, new = two_sites_runs.runs
     crawl_issues = (new / "issues.csv").read_bytes()
-    result = subprocess.run([str(LINKCRAWLER), "report", str(new), "-s", "LINKCRAWLER_MAX_LINKS=100"],
+    # a run folder under the export root, named as the README does (exports/<host>/<run>), from another folder
+    relative = os.path.relpath(new, ROOT)
+    assert not (two_sites_runs.elsewhere / relative).exists()
+    result = subprocess.run([str(LINKCRAWLER), "report", relative, "-s", "LINKCRAWLER_MAX_LINKS=100"],
                             cwd=two_sites_runs.elsewhere, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert (new / "issues.csv").read_bytes() == crawl_issues  # the crawl's findings, with LINKCRAWLER_MAX_LINKS=0

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from linkcrawler.demo.server import Server
+from linkcrawler.history import md
 from linkcrawler.report import ISSUES
 from linkcrawler.sitemaps import MAX_SITEMAP_BYTES, SitemapError, parse_sitemap
 from linkcrawler.tables import read_table
@@ -168,3 +169,20 @@ def test_removed_links_read_in_chunks(tmp_path, rows):
                                     ["p2", "gone", "z"], ["p2", "a", "A"], ["p2", "b", "B"]]
     assert removed_links(new, old, {"p1", "p2"}, rows=rows).values.tolist() == [["p2", "b", "new text"]]
     assert removed_links(old, links("empty", []), {"p2"}, rows=rows)["url"].tolist() == ["gone", "a", "a", "b"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # an address reads and copies as it is: an autolink, in which markdown neither escapes nor formats
+    ("http://127.0.0.2:8766/seeds?aff_id=green42 (no rel): 1 link",
+     "<http://127.0.0.2:8766/seeds?aff_id=green42> (no rel): 1 link"),
+    ("/x (redirects to http://127.0.0.2:8766/tools/): 1 link",
+     "/x (redirects to <http://127.0.0.2:8766/tools/>): 1 link"),
+    ("see http://127.0.0.1/wiki/A_(b).", "see <http://127.0.0.1/wiki/A_(b)>."),
+    # what a page wrote cannot become a link, an image or HTML
+    ("[click](http://127.0.0.9/x)", "\\[click\\](<http://127.0.0.9/x>)"),
+    ("![i](javascript:alert(1)) <script>", "\\!\\[i\\](javascript:alert(1)) \\<script\\>"),
+    ("http://127.0.0.1/<b>x</b>", "<http://127.0.0.1/>\\<b\\>x\\</b\\>"),
+    ("**bold** _it_ `code` # | \\", "\\*\\*bold\\*\\* \\_it\\_ \\`code\\` \\# \\| \\\\"),
+])
+def test_summary_text_is_escaped_and_addresses_stay_as_they_are(text, expected):
+    assert md(text) == expected

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from linkcrawler.config import Config
 from linkcrawler.history import oldest_first, refusal
+from linkcrawler.usage import ProjectCommand, run_folder
 from linkcrawler.workbook import write_report
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings = {"LOG_ENABLED": False}
@@ -29,17 +28,18 @@ class Command(ScrapyCommand):
                 "runs of different sites (host and port), failed and unfinished runs are refused. The crawl's "
                 "issues.csv stays: the rebuilt report's findings go to report-issues.csv.")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def act(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 2:
             raise UsageError("give two run folders: scrapy compare OLD NEW", print_help=False)
-        for folder in map(Path, args):
+        folders = [run_folder(arg) for arg in args]
+        for folder in folders:
             if not (folder / "run.json").exists():
                 raise UsageError(f"not a run folder: {folder}", print_help=False)
-        old, new = oldest_first(*map(Path, args))
+        old, new = oldest_first(*folders)
         refused = refusal(old, new)
         if refused:
             raise UsageError(f"cannot compare: {refused}", print_help=False)
-        if old != Path(args[0]):
+        if old != folders[0]:
             print(f"{old} is the older run: comparing {new} with it")
         assert self.settings is not None
         try:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from linkcrawler.config import Config
 from linkcrawler.history import refusal
+from linkcrawler.todo import counted
+from linkcrawler.usage import ProjectCommand, run_folder
 from linkcrawler.workbook import write_report
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings = {"LOG_ENABLED": False}
@@ -33,7 +33,7 @@ class Command(ScrapyCommand):
         parser.add_argument("--compare", metavar="RUN_FOLDER",
                             help="compare with this earlier run of the site (default: its last good run before)")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def act(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:
             raise UsageError("give the run folder(s): scrapy report exports/<host>/<timestamp>", print_help=False)
         assert self.settings is not None
@@ -42,12 +42,12 @@ class Command(ScrapyCommand):
         except ValueError as exc:
             raise UsageError(str(exc), print_help=False) from None
         for arg in args:
-            folder = Path(arg)
+            folder = run_folder(arg)
             if not (folder / "run.json").exists() and not any(folder.glob("pages.*")):
                 raise UsageError(f"not a run folder: {folder}", print_help=False)
-            if opts.compare and (refused := refusal(Path(opts.compare), folder)):
+            if opts.compare and (refused := refusal(run_folder(opts.compare), folder)):
                 raise UsageError(f"cannot compare: {refused}", print_help=False)
-            report = write_report(folder, config, previous=opts.compare or "auto")
+            report = write_report(folder, config, previous=run_folder(opts.compare) if opts.compare else "auto")
             print(folder / "report.xlsx")
             if report.previous is not None:
-                print(f"compared with {report.previous}: {len(report.changes)} changes")
+                print(f"compared with {report.previous}: {counted(len(report.changes), 'change')}")
