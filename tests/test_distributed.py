@@ -225,7 +225,7 @@ def test_merge_counts_each_linking_page_once_whatever_the_merger_counted_last(tm
             with open(folder / f"{table}.csv", "w", newline="") as out:
                 csv.writer(out).writerows(rows)
 
-    home, p, q = "http://s/", "http://s/p", "http://s/q"
+    home, p, q = "http://localhost/", "http://localhost/p", "http://localhost/q"
     part("a-merger", [p], [(p, home)])
     part("b-other", [home, q], [(home, p), (q, home)])
     store = StorePipeline(SimpleNamespace(spider=None), Config())

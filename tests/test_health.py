@@ -45,7 +45,7 @@ def lines(text: str) -> list[str]:
 
 # --- run status ------------------------------------------------------------------------------------------------
 
-START = "http://s/"
+START = "http://localhost/"
 FINISHED = {"start_url": START, "finish_reason": "finished", "pages": 20, "failed_pages": 0, "settings": {}}
 
 
@@ -59,11 +59,12 @@ FINISHED = {"start_url": START, "finish_reason": "finished", "pages": 20, "faile
     ({}, {START: PageFact(503)}, ("failed", "the start URL answered 503")),
     ({}, {START: PageFact(200, content_type="application/pdf")},
      ("failed", "the start URL is not an HTML page (application/pdf)")),
-    ({}, {START: PageFact(301, redirect_target="https://elsewhere/")},
-     ("failed", "the start URL redirects off the site, to https://elsewhere/")),
-    ({}, {START: PageFact(301, redirect_target="http://s/a"), "http://s/a": PageFact(302, redirect_target=START)},
+    ({}, {START: PageFact(301, redirect_target="https://127.0.0.2/")},
+     ("failed", "the start URL redirects off the site, to https://127.0.0.2/")),
+    ({}, {START: PageFact(301, redirect_target="http://localhost/a"),
+          "http://localhost/a": PageFact(302, redirect_target=START)},
      ("failed", f"the start URL redirects in a loop ({START})")),
-    ({}, {START: PageFact(301, redirect_target="http://www.s/"), "http://www.s/": PageFact(200)},
+    ({}, {START: PageFact(301, redirect_target="http://www.localhost/"), "http://www.localhost/": PageFact(200)},
      ("ok", "the crawl went through the site: 20 pages")),
     ({"finish_reason": "start_error", "pages": 0}, {}, ("failed", "the crawl could not start (the log says why)")),
     ({"finish_reason": "shutdown"}, {START: PageFact(200)},
@@ -78,8 +79,8 @@ FINISHED = {"start_url": START, "finish_reason": "finished", "pages": 20, "faile
      ("ok", "the crawl went through the site: 20 pages")),
     ({"failed_pages": 2, "settings": {"LINKCRAWLER_MAX_FAILED_SHARE": "0.05"}}, {START: PageFact(200)},
      ("partial", "2 of 20 pages failed, more than LINKCRAWLER_MAX_FAILED_SHARE (5%)")),
-    ({}, {START: PageFact(301, redirect_target="http://s/robots-disallowed")},
-     ("failed", "the start URL redirects to http://s/robots-disallowed, which was not crawled")),
+    ({}, {START: PageFact(301, redirect_target="http://localhost/robots-disallowed")},
+     ("failed", "the start URL redirects to http://localhost/robots-disallowed, which was not crawled")),
 ])
 def test_run_status(meta, pages, expected):
     assert run_status({**FINISHED, **meta}, pages) == expected
@@ -125,7 +126,7 @@ def test_settings_differences():
 def fake_run(site: Path, name: str, **meta: object) -> Path:
     folder = site / name
     folder.mkdir(parents=True)
-    write_meta(folder, {"start_url": "http://s/", **meta})
+    write_meta(folder, {"start_url": "http://localhost/", **meta})
     return folder
 
 

@@ -211,20 +211,21 @@ def test_links_continue_on_further_sheets(flagged, tmp_path):
 
 def test_orphans_and_https_to_http_rules():
     pages = pd.DataFrame({
-        "url": ["https://s/", "https://s/orphan", "https://s/moved-here"], "status": [200, 200, 200],
+        "url": ["https://localhost/", "https://localhost/orphan", "https://localhost/moved-here"],
+        "status": [200, 200, 200],
         "depth": [0, 1, 1], "content_type": ["text/html"] * 3, "words": [100, 100, 100],
         "editorial_link_words": [1, 1, 1], "outlinks": [3, 1, 1], "external_outlinks": [0, 0, 0],
         "affiliate_outlinks": [0, 0, 0], "editorial_links": [1, 1, 1], "internal_editorial_links": [1, 1, 1],
         "unique_inlinks": [0, 0, 0],
-        "redirect_target": ["https://s/moved-here", "", ""], "error": ["", "", ""], "noindex": [False] * 3,
+        "redirect_target": ["https://localhost/moved-here", "", ""], "error": ["", "", ""], "noindex": [False] * 3,
     }).astype({"status": "Int64", "depth": "Int64", "unique_inlinks": "Int64"})
-    links = pd.DataFrame({"page": ["https://s/"], "url": ["http://s/x"], "kind": ["internal"],
+    links = pd.DataFrame({"page": ["https://localhost/"], "url": ["http://localhost/x"], "kind": ["internal"],
                           "position": ["content"], "anchor": ["x"], "anchor_source": ["text"], "rel": [""],
-                          "result": ["ok"], "status": [200], "final_url": ["http://s/x"], "error": [""],
-                          "href": ["http://s/x"]})
+                          "result": ["ok"], "status": [200], "final_url": ["http://localhost/x"], "error": [""],
+                          "href": ["http://localhost/x"]})
     _, found = page_flags(pages, Config())
     orphans = pd.concat(found)
-    assert list(orphans[orphans.issue == "page no other page links to"].page) == ["https://s/orphan"]
+    assert list(orphans[orphans.issue == "page no other page links to"].page) == ["https://localhost/orphan"]
     found = pd.concat(link_issues(links, pd.DataFrame({"url": [], "redirects": [], "error": []}), Config()))
     assert list(found.issue) == ["link to an insecure address"]
 

@@ -264,9 +264,9 @@ def test_retry_after_values():
 
 
 def test_resolve_internal_through_an_external_check():
-    pages = {"http://s/go": PageAnswer(302, "http://x/a", "", 1.0)}
-    checks = {"http://x/a": Target(url="http://x/a", final_url="http://x/b", final_status=200,
-                                   hops=[(301, "http://x/a")])}
-    target = resolve_internal("http://s/go", pages, checks, max_redirects=10)
-    assert (target.final_url, target.final_status, target.redirects, target.result) == ("http://x/b", 200, 2,
+    pages = {"http://localhost/go": PageAnswer(302, "http://127.0.0.2/a", "", 1.0)}
+    checks = {"http://127.0.0.2/a": Target(url="http://127.0.0.2/a", final_url="http://127.0.0.2/b",
+                                           final_status=200, hops=[(301, "http://127.0.0.2/a")])}
+    target = resolve_internal("http://localhost/go", pages, checks, max_redirects=10)
+    assert (target.final_url, target.final_status, target.redirects, target.result) == ("http://127.0.0.2/b", 200, 2,
                                                                                        "redirect")

@@ -202,12 +202,12 @@ def fragment_matches(directive: str, text: str) -> bool:
     ("Ünïcode  and\nspaces", "", "", False, "%C3%9Cn%C3%AFcode%20and%20spaces"),
 ])
 def test_text_fragments_are_percent_encoded_with_their_syntax_escaped(anchor, before, after, context, expected):
-    assert text_fragment("https://s.test/p/#top", anchor, before, after, context) == (
-        f"https://s.test/p/#:~:text={expected}")
+    assert text_fragment("https://localhost/p/#top", anchor, before, after, context) == (
+        f"https://localhost/p/#:~:text={expected}")
 
 
 def test_a_link_without_text_opens_the_page_itself():
-    assert text_fragment("https://s.test/p/", "", "before", "after", True) == "https://s.test/p/"
+    assert text_fragment("https://localhost/p/", "", "before", "after", True) == "https://localhost/p/"
     assert term("a-b,c&d") == "a%2Db%2Cc%26d"
 
 
@@ -264,7 +264,7 @@ def test_the_link_density_limit_is_compared_on_the_real_value():
     from linkcrawler.report import page_flags
 
     pages = pd.DataFrame({
-        "url": ["https://s/a", "https://s/b"], "status": [200, 200], "content_type": "text/html",
+        "url": ["https://localhost/a", "https://localhost/b"], "status": [200, 200], "content_type": "text/html",
         "redirect_target": None, "words": [2500, 1000], "editorial_links": [20, 10],
         "editorial_link_words": [251, 100], "internal_editorial_links": [3, 3], "outlinks": [30, 30],
         "external_outlinks": 0, "affiliate_outlinks": 0, "depth": 1, "unique_inlinks": 3, "in_sitemap": True,
