@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import sys
 
-from linkcrawler.spiders.site import USAGE as SCRAPY_CRAWL
 from linkcrawler.spiders.site import check_start_url
 
 CRAWL = "linkcrawler crawl https://www.example.com/"
@@ -36,14 +35,9 @@ def scrapy_argv(argv: list[str]) -> list[str]:
     command, rest = argv[0], argv[1:]
     if command != "crawl" or rest[:1] in (["-h"], ["--help"]):
         return ["scrapy", command, *rest]
-    if not rest or rest[0].startswith("-"):
-        raise ValueError(f"say which site to crawl: {CRAWL}")
+    url = check_start_url(rest[0] if rest and not rest[0].startswith("-") else None, usage=CRAWL)
     if len(rest) > 1 and not rest[1].startswith("-"):
         raise ValueError(f"one site at a time ({rest[1]!r} is a second URL): {CRAWL} [-s NAME=VALUE ...]")
-    try:
-        url = check_start_url(rest[0])
-    except ValueError as exc:  # its message names the scrapy form
-        raise ValueError(str(exc).replace(SCRAPY_CRAWL, CRAWL)) from None
     return ["scrapy", "crawl", "site", "-a", f"url={url}", *rest[1:]]
 
 

@@ -157,5 +157,10 @@ def settings_differences(old_meta: Mapping[str, Any], new_meta: Mapping[str, Any
     return found
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 page``, ``1,234 pages``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _pages(n: int) -> str:
-    return f"{n} page" if n == 1 else f"{n} pages"
+    return counted(n, "page")

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
+from linkcrawler.health import counted
+
 SEVERITY_WEIGHT = {"error": 100.0, "warning": 10.0, "notice": 1.0}
 TODO_COLUMNS = ["todo", "severity", "issue", "what", "do", "where", "title", "pages", "links", "open", "score"]
 
@@ -31,9 +33,6 @@ def _quote(text: str, most: int = 40) -> str:
     return f"'{text[: most - 1]}…'" if len(text) > most else f"'{text}'"
 
 
-def counted(n: int, noun: str) -> str:
-    """``1 page``, ``71 pages``."""
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _pages(n: int) -> str:

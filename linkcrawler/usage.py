@@ -10,7 +10,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from linkcrawler.config import project_folder
+from linkcrawler.config import Config, project_folder
 
 
 class ProjectCommand(ScrapyCommand):
@@ -25,6 +25,14 @@ class ProjectCommand(ScrapyCommand):
 
     def act(self, args: list[str], opts: argparse.Namespace) -> None:
         raise NotImplementedError
+
+    def config(self) -> Config:
+        """The LINKCRAWLER_* settings; a value that cannot be used is a usage error naming the setting."""
+        assert self.settings is not None
+        try:
+            return Config.from_settings(self.settings)
+        except ValueError as exc:
+            raise UsageError(str(exc), print_help=False) from None
 
 
 def run_folder(arg: str) -> Path:

@@ -6,7 +6,6 @@ import argparse
 
 from scrapy.exceptions import UsageError
 
-from linkcrawler.config import Config
 from linkcrawler.history import oldest_first, refusal
 from linkcrawler.usage import ProjectCommand, run_folder
 from linkcrawler.workbook import write_report
@@ -41,10 +40,5 @@ class Command(ProjectCommand):
             raise UsageError(f"cannot compare: {refused}", print_help=False)
         if old != folders[0]:
             print(f"{old} is the older run: comparing {new} with it")
-        assert self.settings is not None
-        try:
-            config = Config.from_settings(self.settings)
-        except ValueError as exc:
-            raise UsageError(str(exc), print_help=False) from None
-        write_report(new, config, previous=old)
+        write_report(new, self.config(), previous=old)
         print((new / "summary.md").read_text(encoding="utf-8"))

@@ -26,7 +26,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from linkcrawler.config import DEFAULTS, Config
-from linkcrawler.health import status_line
+from linkcrawler.health import counted, status_line
 from linkcrawler.runfolder import read_meta
 from linkcrawler.spiders.site import USAGE, check_start_url
 
@@ -143,7 +143,7 @@ class Command(ScrapyCrawl):
         if meta["status"] == "failed":
             status, why = FAILED_EXIT, f"the run failed: {meta.get('status_reason', '')}"
         elif new_errors and crawler.settings.getbool("LINKCRAWLER_FAIL_ON_NEW_ERRORS"):
-            status, why = NEW_ERRORS_EXIT, f"{new_errors} new error{'' if new_errors == 1 else 's'} since the last run"
+            status, why = NEW_ERRORS_EXIT, f"{counted(new_errors, 'new error')} since the last run"
         else:
             status, why = 0, f"the run is {meta['status']}"
         print(f"Exit status {status}: {why}", flush=True)

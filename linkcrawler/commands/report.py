@@ -6,7 +6,6 @@ import argparse
 
 from scrapy.exceptions import UsageError
 
-from linkcrawler.config import Config
 from linkcrawler.history import refusal
 from linkcrawler.todo import counted
 from linkcrawler.usage import ProjectCommand, run_folder
@@ -36,18 +35,15 @@ class Command(ProjectCommand):
     def act(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:
             raise UsageError("give the run folder(s): scrapy report exports/<host>/<timestamp>", print_help=False)
-        assert self.settings is not None
-        try:
-            config = Config.from_settings(self.settings)
-        except ValueError as exc:
-            raise UsageError(str(exc), print_help=False) from None
+        config = self.config()
+        previous = run_folder(opts.compare) if opts.compare else "auto"
         for arg in args:
             folder = run_folder(arg)
             if not (folder / "run.json").exists() and not any(folder.glob("pages.*")):
                 raise UsageError(f"not a run folder: {folder}", print_help=False)
-            if opts.compare and (refused := refusal(run_folder(opts.compare), folder)):
+            if previous != "auto" and (refused := refusal(previous, folder)):
                 raise UsageError(f"cannot compare: {refused}", print_help=False)
-            report = write_report(folder, config, previous=run_folder(opts.compare) if opts.compare else "auto")
+            report = write_report(folder, config, previous=previous)
             print(folder / "report.xlsx")
             if report.previous is not None:
                 print(f"compared with {report.previous}: {counted(len(report.changes), 'change')}")

@@ -48,16 +48,16 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 USAGE = "scrapy crawl site -a url=https://www.example.com/"
 
 
-def check_start_url(url: str | None) -> str:
+def check_start_url(url: str | None, usage: str = USAGE) -> str:
     """The start URL, when it is an absolute http(s) URL with a host; else ValueError with a one-line message
-    saying how to call the crawl. A URL without a scheme is a mistake to point out, not a guess to make."""
+    saying how to call the crawl (``usage``). A URL without a scheme is a mistake to point out, not a guess."""
     if not url:
-        raise ValueError(f"say which site to crawl: {USAGE}")
+        raise ValueError(f"say which site to crawl: {usage}")
     parts = urlsplit(url.strip())
     if "://" not in url:
         raise ValueError(f"the start URL {url!r} has no scheme: write http://{url} or https://{url}")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an http(s) URL with a host: {url!r} ({USAGE})")
+        raise ValueError(f"not an http(s) URL with a host: {url!r} ({usage})")
     return url.strip()
 
 
