@@ -29,6 +29,7 @@ class Link:
     href: str
     editorial: bool | None  # None: not judged
     why: str  # the labelling rule that decided
+    marked: bool | None = None  # the label of the rules before the hand check (see corpus_build)
 
 
 @dataclass

@@ -10,7 +10,8 @@ text or not. Each method says which links are in the main text:
   a link is in their main text when their output holds a link with the same target and anchor;
 - jusText: a link is in its main text when the paragraph holding it is classified good.
 
-Printed side by side: precision and recall over all judged links, the share of pages whose main-text word count
+Printed side by side: precision and recall over all judged links (after the corpus's hand check of its true
+labels, and before it), the share of pages whose main-text word count
 is within ±25 % of the marked main text, milliseconds per page, and linkcrawler's errors by failure pattern
 (see :func:`pattern`). ``--pages N`` takes a sample, ``--show N`` prints some of linkcrawler's errors.
 
@@ -220,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     if "linkcrawler" in wanted:
         wanted.add("position content")
     tallies = {m: Tally() for m in methods if m in wanted}
+    before_check = {m: Tally() for m in tallies}  # against the labels before the hand check (corpus_build)
     by_set: dict[tuple[str, str], Tally] = {}
     errors: list[str] = []
     missed: Counter[str] = Counter()  # linkcrawler's false negatives by its reason
@@ -231,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         html, url = page["html"], page.get("url") or DEFAULT_URL
         judged = [(i, link["editorial"]) for i, link in enumerate(page["links"]) if link["editorial"] is not None]
+        marked = [(i, link.get("marked", link["editorial"])) for i, link in enumerate(page["links"])
+                  if link.get("marked", link["editorial"]) is not None]
         if not judged:
             continue
         sets[page["dataset"]] += 1
@@ -269,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
                 tally.page_precision.append(hits / sum(1 for i, _ in judged if said[i]))
             if any(truth for _, truth in judged):
                 tally.page_recall.append(hits / sum(1 for _, truth in judged if truth))
+            for i, truth in marked:
+                before_check[name].add(said[i], truth)
             for i, truth in judged:
                 tally.add(said[i], truth)
                 part.add(said[i], truth)
@@ -293,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         failed = f"  ({t.failures} pages failed)" if t.failures else ""
         print(f"{name:18} {t.precision:9.3f} {t.recall:7.3f} {f1:6.3f} {t.tp + t.fp + t.fn + t.tn:7d} {words:>11} "
               f"{ms:>8}{failed}")
+    print("\nAgainst the labels before the hand check (benchmarks/corpus_checks.jsonl):")
+    for name, t in before_check.items():
+        print(f"{name:18} {t.precision:9.3f} {t.recall:7.3f}   ({t.tp + t.fp + t.fn + t.tn} judged)")
     print("\nPer page (the mean of each page's precision and recall, so that link-heavy pages do not dominate):")
     for name, t in tallies.items():
         if t.page_precision and t.page_recall:

@@ -218,6 +218,7 @@ class Doc:
     region: list[str | None] = field(default_factory=list)  # position its markup gives (None: no region named)
     origin: list[int] = field(default_factory=list)  # the element whose own signal gave that region (-1: none)
     weak: list[bool] = field(default_factory=list)  # that region comes from class/id words only
+    kind: list[str] = field(default_factory=list)  # class and id (without digits): elements of one kind share it
     text: list[str] = field(default_factory=list)  # pieces
     words: list[int] = field(default_factory=list)  # words per piece
     owner: list[int] = field(default_factory=list)  # innermost element of each piece
@@ -253,7 +254,7 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES, max_links: int = 0,
     links past ``max_links`` (0: no limit) were counted, not recorded."""
     doc = Doc()
     tag_of, parent_of, last_of, start_of, end_of = doc.tag, doc.parent, doc.last, doc.start, doc.end
-    hint_of, region_of, origin_of, weak_of = doc.hint, doc.region, doc.origin, doc.weak
+    hint_of, region_of, origin_of, weak_of, kind_of = doc.hint, doc.region, doc.origin, doc.weak, doc.kind
     texts, words_of, owner_of, in_link_of = doc.text, doc.words, doc.owner, doc.in_link
     link_numbers, images, jumps = doc.links, doc.images, doc.jumps
     found: list[tuple[etree._Element, str | None, str]] = []
@@ -278,7 +279,8 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES, max_links: int = 0,
             tail = el.tail
             if tail and stack:
                 parent = stack[-1]
-                if not parent[8] and not tail.isspace():
+                # white space between a link's elements is kept: it separates the anchor's words
+                if not parent[8] and (parent[7] >= 0 or not tail.isspace()):
                     texts.append(tail)
                     words_of.append(len(_WORD_TOKEN.findall(tail)))
                     owner_of.append(parent[0])
@@ -301,11 +303,14 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES, max_links: int = 0,
         if attrib:
             get = attrib.get
             ident = get("id")
-            sig, hint = _facts(tag, get("class") or "", ident or "", get("role") or "", get("aria-label") or "",
+            cls = get("class") or ""
+            sig, hint = _facts(tag, cls, ident or "", get("role") or "", get("aria-label") or "",
                                get("itemtype") or "", scoped)
+            kind_of.append(f"{cls}#{ident.translate(_NO_DIGITS)}" if ident else cls)
         else:
             ident = None
             sig, hint = _BARE.get((tag, scoped)) or _facts(tag, "", "", "", "", "", scoped)
+            kind_of.append("")
         state = merge(parent[4], sig) if sig is not None else parent[4]
         user = parent[5]
         if check_user:
@@ -343,7 +348,7 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES, max_links: int = 0,
         if is_link:
             found.append((el, region, link_path(stack)))
         text = el.text
-        if text and not no_text and not text.isspace():
+        if text and not no_text and (link >= 0 or not text.isspace()):
             texts.append(text)
             words_of.append(len(_WORD_TOKEN.findall(text)))
             owner_of.append(number)

@@ -61,6 +61,21 @@ UTILITY = re.compile(
     r"|sitemap|advertise|drucken|druckversion|weiterlesen|mehr|zurück|nach oben|teilen|kommentare?|impressum"
     r"|datenschutz|kontakt|imprimer|lire la suite|retour|partager|commentaires?|suite|imprimir|leer más|volver"
     r"|compartir|comentarios?|stampa|condividi|leggi tutto|indietro)\W*$", re.IGNORECASE)
+# anchors of post furniture, never words of the text wherever they stand: a teaser's link to the rest of its story,
+# a photo's or video's player link, the page's print, e-mail, share, comment and subscription tools
+FURNITURE = re.compile(
+    r"^\W*(?:read (?:more|on|the (?:full|whole|rest of the) (?:story|article|post))"
+    r"|continue reading(?: the main story)?|more\s*(?:\.\.\.|…)|full story|view full (?:story|article)|weiterlesen"
+    r"|mehr lesen|lire la suite|leer más"
+    r"|seguir leyendo|leggi tutto|continua a leggere|watch(?: the)? video|view full ?size(?: photos?| images?)?"
+    r"|view (?:larger|full) (?:image|photo)s?|enlarge(?: (?:image|photo))?|subscribe(?: now| today)?|sign up(?: now)?"
+    r"|e-?mail alerts?|newsletter|download (?:mp3|mp4|pdf)|print(?: this)?(?: article| page| story)?"
+    r"|e-?mail this(?: article| page| story)?|share(?: this)?(?: article| story| page)?|digg(?: this| it)?|reddit!?"
+    r"|del\.icio\.us|stumbleupon|comments? \(\d+\)|\d+ comments?|leave a comment|reply|permalink)\W*$",
+    re.IGNORECASE)
+# the word before a byline's name ("Posted by", "November 10, 2012 by", "Von")
+_BY = re.compile(r"(?:^|\W)(?:by|von|par|por|door|af|av)\s*:?\s*$", re.IGNORECASE)
+BYLINE_WORDS = 15  # a byline is a short block
 _COMMAS = re.compile("[,\u060c\ufe50\ufe10\ufe11\u2e41\u2e34\u2e32\uff0c]")
 
 # Readability's class/id weights (substring tests, as it does), for choosing the container
@@ -81,7 +96,8 @@ BOILERPLATE_WORDS = frozenset({
     "outbrain", "taboola", "zergnet", "popular", "trending", "teaser", "teasers", "meta", "metadata",
     "dateline", "postmeta", "entrymeta", "navigation", "nav", "menu", "footer", "header", "masthead",
     "wpcnt", "donate", "donation", "paywall", "login", "signin", "banner", "promoted", "readmore", "toolbar",
-    "sharethis", "newsletters", "disclaimer", "featured", "thumbnail",
+    "sharethis", "newsletters", "disclaimer", "featured", "thumbnail", "navbox", "editsection", "postmetadata",
+    "catlinks",
 })
 # words that may stand before a boilerplate word in a token: where it is, or a theme's or plugin's prefix
 BOILERPLATE_QUALIFIERS = frozenset({
@@ -89,7 +105,7 @@ BOILERPLATE_QUALIFIERS = frozenset({
     "inline", "floating", "sticky", "mobile", "desktop", "default", "simple", "global", "content", "the", "my",
     "jp", "td", "ast", "gh", "wp", "c", "m", "o", "et", "fl", "tie", "jeg", "mh", "kb", "nv", "ct", "bs", "sd",
     "a2a", "ez", "yoast", "rank", "math", "jetpack", "jnews", "penci", "sp", "share", "social", "author",
-    "related", "pf", "ssba", "heateor", "sfsi", "shared", "addthis", "at", "st", "us", "crp", "yarpp",
+    "related", "pf", "ssba", "heateor", "sfsi", "shared", "addthis", "at", "st", "us", "crp", "yarpp", "mw", "about",
 })
 # two-word compounds that name boilerplate though neither word does alone
 BOILERPLATE_PAIRS = frozenset({
@@ -108,7 +124,16 @@ BUILDER_BOILERPLATE = ("share-buttons", "post-info", "author-box", "post-navigat
                        "posts", "portfolio", "breadcrumbs", "table-of-contents", "post-comments", "social",
                        "form", "login", "call-to-action", "menu", "related")
 
+# class tokens of social posts embedded by their platform's script (a tweet, an Instagram or TikTok post)
+EMBEDS = frozenset({"twitter-tweet", "twitter-timeline", "instagram-media", "tiktok-embed", "fb-post", "fb-video",
+                    "reddit-card", "reddit-embed-bq", "bluesky-embed", "mastodon-embed", "threads-embed"})
 HINT_NONE = (0, False, False, False)
+LISTING_WORDS = 80
+LISTING_SHARE = (0.1, 1.0)
+_LISTS = frozenset({"ul", "ol", "dl", "table", "tbody", "div", "section", "main", "article"})
+LINE_SHARE = 0.3
+LINE_WORDS = 25
+LINE_BLOCK = 0.8
 # tokens of an article's own text container, as themes and CMSs name it
 TEXT_CONTAINERS = frozenset({
     "entry-content", "post-content", "post-body", "entry-body", "article-body", "article-content", "articlebody",
@@ -117,6 +142,9 @@ TEXT_CONTAINERS = frozenset({
     "single-content", "td-post-content", "wp-block-post-content", "elementor-widget-theme-post-content",
     "c-entry-content", "article__body", "article__content", "post__content", "entry__content",
 })
+# elements that can be an article's text container (a paragraph or a span with the container's class word is not)
+_COLUMNS = ("td", "th", "li")  # cells of a row and items of a list stand beside each other: no continuation
+_CONTAINER_TAGS = frozenset({"div", "section", "article", "main", "td", "body", "dd", "figure"})
 # words of a class/id token that make an element a column of a layout row ("col-md-4", "elementor-column",
 # "#right", "sidebar-wrap")
 COLUMN_WORDS = frozenset({"col", "cols", "column", "sidebar", "rail", "aside"})
@@ -142,7 +170,8 @@ def own_hint(tag: str, cls: str, ident: str, role: str) -> tuple[int, bool, bool
     if not cls and not ident and not role:
         return HINT_NONE if tag != "main" else (0, False, False, True)
     tokens = f"{cls} {ident}".lower().split()
-    container = tag == "main" or role.lower() == "main" or not TEXT_CONTAINERS.isdisjoint(tokens)
+    container = tag == "main" or role.lower() == "main" or (
+        tag in _CONTAINER_TAGS and not TEXT_CONTAINERS.isdisjoint(tokens))  # p.body-text is a paragraph of it
     column = any(token in COLUMN_TOKENS or any(w in COLUMN_WORDS for w in re.split(r"[-_\d]+", token))
                  for token in f"{cls} {ident}".lower().split())
     weight = 0
@@ -157,6 +186,8 @@ def own_hint(tag: str, cls: str, ident: str, role: str) -> tuple[int, bool, bool
                     named.append(token)
                     boiler = boiler or tag not in ("html", "body")
                 continue
+            if token in EMBEDS and tag not in ("html", "body"):
+                boiler = True  # a social post embedded in the article: its links are the platform's, not the editor's
             words = token_words(token)
             if words is None:
                 continue
@@ -182,7 +213,8 @@ def _names_boilerplate(words: list[str]) -> bool:
 
 
 REASONS = ("", "boilerplate class words", "non-content region", "form", "teaser card", "link list or linky block",
-           "symbols only", "outside the main text", "no main text found", "a tool or site link standing alone")
+           "symbols only", "outside the main text", "no main text found", "a tool or site link standing alone",
+           "byline")
 
 
 @dataclass
@@ -339,14 +371,26 @@ def analyse(doc: Doc) -> Main:
 
     final = {e: s * (1 - density(e)) for e, s in score.items() if tags[e] not in ("html",) and not excluded[e]}
     editorial = [False] * len(doc.links)
-    if not final:
+    roots: list[int] = []
+    article_tops: set[int] = set()
+    if final:
+        top = max(final, key=final.__getitem__)
+        top_score = final[top]
+        article_tops = {*_ancestors(top, parent), top}
+        top = _better_top(top, final, parent, tags)
+        article_tops.add(top)
+        roots = _with_siblings(top, max(top_score, final.get(top, 0.0)), final, doc, parent, last, own_chars,
+                               density)
+    if roots:
+        roots = _continued(roots, doc, excluded, cum_words, cum_link)
+    found = sum(cum_words[end[r]] - cum_words[start[r]] for r in roots)
+    if found < LISTING_WORDS:
+        listing = _listing(doc, excluded, cum_words, cum_link, found)
+        if listing is not None and not any(r <= listing <= last[r] for r in roots):
+            roots = sorted([r for r in roots if not listing <= r <= last[listing]] + [listing])
+            article_tops.add(listing)
+    if not roots:
         return Main(editorial, 0, 0, doc, block, [], cum_words, cum_link, [8] * len(editorial), overruled)
-    top = max(final, key=final.__getitem__)
-    top_score = final[top]
-    article_tops = {*_ancestors(top, parent), top}
-    top = _better_top(top, final, parent, tags)
-    article_tops.add(top)
-    roots = _with_siblings(top, max(top_score, final.get(top, 0.0)), final, doc, parent, last, own_chars, density)
 
     # 3. boilerplate inside the main text (why each element is dropped: a REASONS key, 0 = kept)
     dropped = [0] * n
@@ -381,22 +425,28 @@ def analyse(doc: Doc) -> Main:
                     input_count, has_block_child):
                 drop = 5
             dropped[e] = drop
+    linky = _link_lines(doc, block, inside, dropped)
     digest = blake2b(digest_size=8)
     for i in range(pieces):
         e = doc.owner[i]
-        if inside[e] and not dropped[e]:
+        if inside[e] and not dropped[e] and block[e] not in linky:
             words += doc.words[i]
             digest.update(doc.text[i].encode("utf-8", "surrogatepass"))
             if doc.in_link[i]:
                 link_words += doc.words[i]
     why = [0] * len(doc.links)
     for k, e in enumerate(doc.links):
-        if inside[e] and not dropped[e]:
+        if inside[e] and not dropped[e] and parent[e] >= 0 and block[parent[e]] in linky:
+            why[k] = 5
+        elif inside[e] and not dropped[e]:
             anchor = "".join(doc.text[start[e]:end[e]])
             if anchor.strip() and _WORD_CHAR.search(anchor) is None:
                 why[k] = 6  # a link of symbols only ("#", "¶", "→") is a permalink or control, not words of the text
-            elif UTILITY.match(anchor) and _alone(e, block, parent, start, end, cum_words, cum_link):
+            elif FURNITURE.match(anchor) or (
+                    UTILITY.match(anchor) and _alone(e, block, parent, start, end, cum_words, cum_link)):
                 why[k] = 9
+            elif _byline(e, block, parent, start, end, cum_words, doc.text):
+                why[k] = 10
             editorial[k] = not why[k]
         else:
             why[k] = dropped[e] if inside[e] else 7
@@ -408,6 +458,85 @@ def analyse(doc: Doc) -> Main:
         areas.sort()
     return Main(editorial, words, link_words, doc, block, areas, cum_words, cum_link, why, overruled,
                 digest.hexdigest() if words else "")
+
+
+def _link_lines(doc: Doc, block: list[int], inside: list[bool], dropped: list[int]) -> set[int]:
+    """Blocks of the main text that are lines of links, where the main text is prose.
+
+    The main text is prose when at least 40 % of its words stand in paragraphs of running text (25 words or more,
+    under 30 % of them link words). A *line* is a block with a link of its own and at most ``LINE_WORDS`` words
+    (a headline with its source and date), or with three links or more and 80 % link words (a menu set inline
+    with "|"). A run of lines one after another holding three links or more, ``LINE_SHARE`` of its words link
+    words, is a list of links beside the article, not words of it. Where the main text is mostly such lines (a
+    link directory, a filmography), they are the page's content and stay.
+    """
+    own_words: dict[int, int] = {}
+    own_link: dict[int, int] = {}
+    for i, e in enumerate(doc.owner):
+        if inside[e]:
+            b = block[e]
+            own_words[b] = own_words.get(b, 0) + doc.words[i]
+            if doc.in_link[i]:
+                own_link[b] = own_link.get(b, 0) + doc.words[i]
+    total = sum(own_words.values())
+    prose = sum(w for b, w in own_words.items() if w >= 25 and own_link.get(b, 0) < 0.3 * w)
+    if not total or prose < 0.4 * total:
+        return set()
+    links: dict[int, int] = {}
+    for e in doc.links:
+        p = doc.parent[e]
+        if p >= 0 and inside[e]:
+            links[block[p]] = links.get(block[p], 0) + 1
+    out: set[int] = set()
+    run: list[int] = []
+    count = words_in = linked_in = 0
+    for b in [*sorted(own_words), -1]:  # -1 ends the last run
+        words = own_words.get(b, 0)
+        if b >= 0 and not words:
+            continue
+        linked = own_link.get(b, 0)
+        line = links.get(b, 0) and (words <= LINE_WORDS or (links[b] >= 3 and linked >= LINE_BLOCK * words))
+        if b >= 0 and not dropped[b] and line:
+            run.append(b)
+            count, words_in, linked_in = count + links[b], words_in + words, linked_in + linked
+            continue
+        if count >= 3 and linked_in >= LINE_SHARE * words_in:
+            out.update(run)
+        run, count, words_in, linked_in = [], 0, 0, 0
+    return out
+
+
+def _listing(doc: Doc, excluded: list[bool], cum_words: list[int], cum_link: list[int], found: int) -> int | None:
+    """The list a page with little running text is about (a tour-date list, a roster, a link directory): the
+    element holding the most links, five at least, outside the page's menus, headers, footers, sidebars and
+    boilerplate blocks, at least a tenth of its words link words; of those, the deepest holding nine tenths of its
+    links. None when there is none, or it holds no more words than the main text found. (A site-wide block that
+    this takes for content on a small page is still a template link: the crawl-wide pass counts its repeats.)"""
+    links, start, end, last = doc.links, doc.start, doc.end, doc.last
+    best, best_links = None, 0
+    for e in range(len(doc.tag)):
+        if excluded[e] or doc.tag[e] not in _LISTS:
+            continue
+        count = bisect_right(links, last[e]) - bisect_left(links, e)
+        if count < 5 or count < 0.9 * best_links and best is not None and best <= e <= last[best]:
+            continue
+        words = cum_words[end[e]] - cum_words[start[e]]
+        linked = cum_link[end[e]] - cum_link[start[e]]
+        if words <= found or not LISTING_SHARE[0] * words <= linked <= LISTING_SHARE[1] * words:
+            continue
+        if count > best_links or (best is not None and best <= e <= last[best]):
+            best, best_links = e, count
+    return best
+
+
+def _byline(e: int, block: list[int], parent: list[int], start: list[int], end: list[int], cum_words: list[int],
+            text: list[str]) -> bool:
+    """Whether link element ``e`` is the name in a byline: "by" just before it, in a block of at most
+    ``BYLINE_WORDS`` words ("Post written by Leo Babauta.", "November 10, 2012 by alysha")."""
+    b = block[parent[e]] if parent[e] >= 0 else e
+    if cum_words[end[b]] - cum_words[start[b]] > BYLINE_WORDS:
+        return False
+    return _BY.search("".join(text[start[b]:start[e]])[-40:]) is not None
 
 
 def _alone(e: int, block: list[int], parent: list[int], start: list[int], end: list[int], cum_words: list[int],
@@ -477,6 +606,45 @@ def _with_siblings(top: int, top_score: float, final: dict[int, float], doc: Doc
         if e == top or final.get(e, -1.0) >= threshold or running_text:
             roots.append(e)
         e = last[e] + 1
+    return roots
+
+
+def _continued(roots: list[int], doc: Doc, excluded: list[bool], cum_words: list[int], cum_link: list[int],
+               ) -> list[int]:
+    """The main text with the elements it continues in: a page may split its text over several sibling elements
+    of one kind (the tables of a 2000s layout, one after another). Going up from the main text's first container
+    to the page's body, the first element with such siblings right before or after it takes them in: the same
+    tag, class and id (but for digits), not a menu or other region, at least 30 words and a quarter of its own, and a
+    share of link words within 0.2 of its own."""
+    tags, parent, last, start, end, kind = doc.tag, doc.parent, doc.last, doc.start, doc.end, doc.kind
+
+    def profile(e: int) -> tuple[int, float]:
+        words = cum_words[end[e]] - cum_words[start[e]]
+        return words, (cum_link[end[e]] - cum_link[start[e]]) / words if words else 0.0
+
+    a = roots[0]
+    while parent[a] >= 0 and tags[a] not in ("body", "html", *_COLUMNS):
+        p = parent[a]
+        words, share = profile(a)
+        kids = []
+        e = p + 1
+        while e <= last[p]:
+            kids.append(e)
+            e = last[e] + 1
+        at = kids.index(a)
+        taken = []
+        for side in (kids[at + 1:], kids[at - 1::-1] if at else []):
+            for k in side:
+                k_words, k_share = profile(k)
+                if not k_words:
+                    continue
+                if excluded[k] or tags[k] != tags[a] or kind[k] != kind[a] or k_words < max(30, 0.25 * words) \
+                        or abs(k_share - share) > 0.2:
+                    break
+                taken.append(k)
+        if taken:
+            return sorted({*[r for r in roots if not any(k <= r <= last[k] for k in taken)], *taken})
+        a = p
     return roots
 
 
