@@ -62,7 +62,8 @@ UTILITY = re.compile(
     r"|datenschutz|kontakt|imprimer|lire la suite|retour|partager|commentaires?|suite|imprimir|leer más|volver"
     r"|compartir|comentarios?|stampa|condividi|leggi tutto|indietro)\W*$", re.IGNORECASE)
 # anchors of post furniture, never words of the text wherever they stand: a teaser's link to the rest of its story,
-# a photo's or video's player link, the page's print, e-mail, share, comment and subscription tools
+# a photo's or video's player link, the page's print, e-mail, share, comment and subscription tools, and the ways
+# back ("Back to the list of questions", "Return to home page", "Jump up")
 FURNITURE = re.compile(
     r"^\W*(?:read (?:more|on|the (?:full|whole|rest of the) (?:story|article|post))"
     r"|continue reading(?: the main story)?|more\s*(?:\.\.\.|…)|full story|view full (?:story|article)|weiterlesen"
@@ -71,7 +72,9 @@ FURNITURE = re.compile(
     r"|view (?:larger|full) (?:image|photo)s?|enlarge(?: (?:image|photo))?|subscribe(?: now| today)?|sign up(?: now)?"
     r"|e-?mail alerts?|newsletter|download (?:mp3|mp4|pdf)|print(?: this)?(?: article| page| story)?"
     r"|e-?mail this(?: article| page| story)?|share(?: this)?(?: article| story| page)?|digg(?: this| it)?|reddit!?"
-    r"|del\.icio\.us|stumbleupon|comments? \(\d+\)|\d+ comments?|leave a comment|reply|permalink)\W*$",
+    r"|del\.icio\.us|stumbleupon|comments? \(\d+\)|\d+ comments?|leave a comment|reply|permalink"
+    r"|(?:go )?back to\b.*|return to\b.*|jump (?:to|up)\b.*|(?:back to )?top(?: of (?:the )?page)?|zurück(?: zu.*)?"
+    r"|retour(?: à.*)?|volver(?: a.*)?|torna(?: a.*)?)\W*$",
     re.IGNORECASE)
 # the word before a byline's name ("Posted by", "November 10, 2012 by", "Von")
 _BY = re.compile(r"(?:^|\W)(?:by|von|par|por|door|af|av)\s*:?\s*$", re.IGNORECASE)
@@ -333,7 +336,7 @@ def analyse(doc: Doc) -> Main:
         own_commas[b] += len(_COMMAS.findall(text)) if "," in text or "\uff0c" in text or "\u060c" in text else 0
 
     # a block that class words name boilerplate or a region cannot be that when it holds most of the page's running
-    # text (Blogger wraps the posts in "widget Blog")
+    # text (Blogger wraps the posts in "widget Blog"), unless they make it a column beside the text (#sidebar)
     cum_paragraphs = [0, *accumulate(c if c >= 25 else 0 for c in own_chars)]
     total = cum_paragraphs[n]
     # (TypePad's "entry-author-…"): those words are overruled, as they are for one holding the article's text
@@ -343,7 +346,7 @@ def analyse(doc: Doc) -> Main:
         if (hints[e][3] or holds_text[e]) and parent[e] >= 0:
             holds_text[parent[e]] = True
     overruled = {e for e in range(n) if (hints[e][1] or (origin[e] == e and weak[e])) and (holds_text[e] or (
-        total >= 500 and cum_paragraphs[last[e] + 1] - cum_paragraphs[e] >= 0.5 * total))}
+        not hints[e][2] and total >= 500 and cum_paragraphs[last[e] + 1] - cum_paragraphs[e] >= 0.5 * total))}
     excluded = [False] * n  # inside a non-content region or a boilerplate-named element: no paragraph counts
     for e in range(n):
         p = parent[e]
@@ -439,7 +442,7 @@ def analyse(doc: Doc) -> Main:
         if inside[e] and not dropped[e] and parent[e] >= 0 and block[parent[e]] in linky:
             why[k] = 5
         elif inside[e] and not dropped[e]:
-            anchor = "".join(doc.text[start[e]:end[e]])
+            anchor = " ".join("".join(doc.text[start[e]:end[e]]).split())
             if anchor.strip() and _WORD_CHAR.search(anchor) is None:
                 why[k] = 6  # a link of symbols only ("#", "¶", "→") is a permalink or control, not words of the text
             elif FURNITURE.match(anchor) or (
