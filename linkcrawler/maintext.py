@@ -69,7 +69,8 @@ FURNITURE = re.compile(
     r"|continue reading(?: the main story)?|more\s*(?:\.\.\.|…)|full story|view full (?:story|article)|weiterlesen"
     r"|mehr lesen|lire la suite|leer más"
     r"|seguir leyendo|leggi tutto|continua a leggere|watch(?: the)? video|view full ?size(?: photos?| images?)?"
-    r"|view (?:larger|full) (?:image|photo)s?|enlarge(?: (?:image|photo))?|subscribe(?: now| today)?|sign up(?: now)?"
+    r"|view (?:larger|full) (?:image|photo)s?|enlarge(?: (?:image|photo))?|subscribe(?: now| today| here)?"
+    r"|sign up(?: now| here| today)?|tweet(?: this)?"
     r"|e-?mail alerts?|newsletter|download (?:mp3|mp4|pdf)|print(?: this)?(?: article| page| story)?"
     r"|e-?mail this(?: article| page| story)?|share(?: this)?(?: article| story| page)?|digg(?: this| it)?|reddit!?"
     r"|del\.icio\.us|stumbleupon|comments? \(\d+\)|\d+ comments?|leave a comment|reply|permalink"
@@ -79,6 +80,12 @@ FURNITURE = re.compile(
 # the word before a byline's name ("Posted by", "November 10, 2012 by", "Von")
 _BY = re.compile(r"(?:^|\W)(?:by|von|par|por|door|af|av)\s*:?\s*$", re.IGNORECASE)
 BYLINE_WORDS = 15  # a byline is a short block
+# a line asking readers to follow the site or the author on social networks ("Follow Marcas on Twitter @MarcasG")
+# or to write, call or e-mail the site ("Tel: 01795 411527 or visit www…", "Write to Caroline Porter at …")
+_FOLLOW = re.compile(r"\b(?:follow(?:ing)?\b.{0,40}\b(?:on|@)|s[ií]guenos|folgen? (?:uns|sie)|suivez[- ]nous|seguici"
+                     r"|(?:tel|fax|phone|telephone|e-?mail)\s*[:.]|(?:e-?mail|write to|contact) (?:us |me |him |her )?at)",
+                     re.IGNORECASE)
+FOLLOW_WORDS = 30
 _COMMAS = re.compile("[,\u060c\ufe50\ufe10\ufe11\u2e41\u2e34\u2e32\uff0c]")
 
 # Readability's class/id weights (substring tests, as it does), for choosing the container
@@ -137,6 +144,8 @@ _LISTS = frozenset({"ul", "ol", "dl", "table", "tbody", "div", "section", "main"
 LINE_SHARE = 0.3
 LINE_WORDS = 25
 LINE_BLOCK = 0.8
+PROSE_WORDS = 10
+PROSE_SHARE = 0.4
 # tokens of an article's own text container, as themes and CMSs name it
 TEXT_CONTAINERS = frozenset({
     "entry-content", "post-content", "post-body", "entry-body", "article-body", "article-content", "articlebody",
@@ -217,7 +226,7 @@ def _names_boilerplate(words: list[str]) -> bool:
 
 REASONS = ("", "boilerplate class words", "non-content region", "form", "teaser card", "link list or linky block",
            "symbols only", "outside the main text", "no main text found", "a tool or site link standing alone",
-           "byline")
+           "byline", "follow us or contact line")
 
 
 @dataclass
@@ -450,6 +459,8 @@ def analyse(doc: Doc) -> Main:
                 why[k] = 9
             elif _byline(e, block, parent, start, end, cum_words, doc.text):
                 why[k] = 10
+            elif _follow_line(e, block, parent, start, end, cum_words, doc.text):
+                why[k] = 11
             editorial[k] = not why[k]
         else:
             why[k] = dropped[e] if inside[e] else 7
@@ -466,12 +477,13 @@ def analyse(doc: Doc) -> Main:
 def _link_lines(doc: Doc, block: list[int], inside: list[bool], dropped: list[int]) -> set[int]:
     """Blocks of the main text that are lines of links, where the main text is prose.
 
-    The main text is prose when at least 40 % of its words stand in paragraphs of running text (25 words or more,
-    under 30 % of them link words). A *line* is a block with a link of its own and at most ``LINE_WORDS`` words
-    (a headline with its source and date), or with three links or more and 80 % link words (a menu set inline
-    with "|"). A run of lines one after another holding three links or more, ``LINE_SHARE`` of its words link
-    words, is a list of links beside the article, not words of it. Where the main text is mostly such lines (a
-    link directory, a filmography), they are the page's content and stay.
+    The main text is prose when at least ``PROSE_SHARE`` of its words stand in paragraphs of running text
+    (``PROSE_WORDS`` words or more, under 30 % of them link words). A *line* is a block with a link of its own and
+    at most ``LINE_WORDS`` words (a headline with its source and date), or with three links or more and
+    ``LINE_BLOCK`` of its words link words (a menu set inline with "|"). A run of lines one after another holding
+    three links or more, ``LINE_SHARE`` of its words link words, is a list of links beside the article, not words
+    of it. Where the main text is mostly such lines (a link directory, a filmography), they are the page's content
+    and stay.
     """
     own_words: dict[int, int] = {}
     own_link: dict[int, int] = {}
@@ -482,8 +494,8 @@ def _link_lines(doc: Doc, block: list[int], inside: list[bool], dropped: list[in
             if doc.in_link[i]:
                 own_link[b] = own_link.get(b, 0) + doc.words[i]
     total = sum(own_words.values())
-    prose = sum(w for b, w in own_words.items() if w >= 25 and own_link.get(b, 0) < 0.3 * w)
-    if not total or prose < 0.4 * total:
+    prose = sum(w for b, w in own_words.items() if w >= PROSE_WORDS and own_link.get(b, 0) < 0.3 * w)
+    if not total or prose < PROSE_SHARE * total:
         return set()
     links: dict[int, int] = {}
     for e in doc.links:
@@ -540,6 +552,17 @@ def _byline(e: int, block: list[int], parent: list[int], start: list[int], end: 
     if cum_words[end[b]] - cum_words[start[b]] > BYLINE_WORDS:
         return False
     return _BY.search("".join(text[start[b]:start[e]])[-40:]) is not None
+
+
+def _follow_line(e: int, block: list[int], parent: list[int], start: list[int], end: list[int],
+                 cum_words: list[int], text: list[str]) -> bool:
+    """Whether link element ``e`` stands in a line asking readers to follow the site on social networks or giving
+    its contact details: a block of at most ``FOLLOW_WORDS`` words saying "follow … on", "Síguenos", "Folgen Sie
+    uns", "Tel:", "e-mail us at"…"""
+    b = block[parent[e]] if parent[e] >= 0 else e
+    if cum_words[end[b]] - cum_words[start[b]] > FOLLOW_WORDS:
+        return False
+    return _FOLLOW.search(" ".join("".join(text[start[b]:end[b]]).split())) is not None
 
 
 def _alone(e: int, block: list[int], parent: list[int], start: list[int], end: list[int], cum_words: list[int],
