@@ -77,8 +77,8 @@ FURNITURE = re.compile(
     r"|(?:go )?back to\b.*|return to\b.*|jump (?:to|up)\b.*|(?:back to )?top(?: of (?:the )?page)?|zurück(?: zu.*)?"
     r"|retour(?: à.*)?|volver(?: a.*)?|torna(?: a.*)?)\W*$",
     re.IGNORECASE)
-# the word before a byline's name ("Posted by", "November 10, 2012 by", "Von")
-_BY = re.compile(r"(?:^|\W)(?:by|von|par|por|door|af|av)\s*:?\s*$", re.IGNORECASE)
+# the word before a byline's name ("Posted by", "November 10, 2012 by", "Von"), or its date ("Posted by: Jeff at")
+_BY = re.compile(r"(?:^|\W)(?:by|von|par|por|door|af|av)\s*:?\s*$|\bposted\b.{0,60}\b(?:at|on)\s*$", re.IGNORECASE)
 BYLINE_WORDS = 15  # a byline is a short block
 # a line asking readers to follow the site or the author on social networks ("Follow Marcas on Twitter @MarcasG")
 # or to write, call or e-mail the site ("Tel: 01795 411527 or visit www…", "Write to Caroline Porter at …")
@@ -107,7 +107,7 @@ BOILERPLATE_WORDS = frozenset({
     "dateline", "postmeta", "entrymeta", "navigation", "nav", "menu", "footer", "header", "masthead",
     "wpcnt", "donate", "donation", "paywall", "login", "signin", "banner", "promoted", "readmore", "toolbar",
     "sharethis", "newsletters", "disclaimer", "featured", "thumbnail", "navbox", "editsection", "postmetadata",
-    "catlinks",
+    "catlinks", "commentbody", "commentlist", "userinfo", "username", "ad",
 })
 # words that may stand before a boilerplate word in a token: where it is, or a theme's or plugin's prefix
 BOILERPLATE_QUALIFIERS = frozenset({
