@@ -81,10 +81,12 @@ FURNITURE = re.compile(
 _BY = re.compile(r"(?:^|\W)(?:by|von|par|por|door|af|av)\s*:?\s*$|\bposted\b.{0,60}\b(?:at|on)\s*$", re.IGNORECASE)
 BYLINE_WORDS = 15  # a byline is a short block
 # a line asking readers to follow the site or the author on social networks ("Follow Marcas on Twitter @MarcasG")
-# or to write, call or e-mail the site ("Tel: 01795 411527 or visit www…", "Write to Caroline Porter at …")
-_FOLLOW = re.compile(r"\b(?:follow(?:ing)?\b.{0,40}\b(?:on|@)|s[ií]guenos|folgen? (?:uns|sie)|suivez[- ]nous|seguici"
-                     r"|(?:tel|fax|phone|telephone|e-?mail)\s*[:.]|(?:e-?mail|write to|contact) (?:us |me |him |her )?at)",
-                     re.IGNORECASE)
+# or to write, call or e-mail the site ("Tel: 01795 411527 or visit www…", "Write to Caroline Porter at …"), or
+# its copyright line
+_FOLLOW = re.compile(
+    r"\bfollow(?:ing)?\b.{0,40}\b(?:on|@)|\bs[ií]guenos|\bfolgen? (?:uns|sie)|\bsuivez[- ]nous|\bseguici"
+    r"|\b(?:tel|fax|phone|telephone|e-?mail)\s*[:.]|\b(?:e-?mail|write to|contact) (?:us |me |him |her )?at\b"
+    r"|©|\(c\) \d{4}|\bcopyright\b|\ball rights reserved", re.IGNORECASE)
 FOLLOW_WORDS = 30
 _COMMAS = re.compile("[,\u060c\ufe50\ufe10\ufe11\u2e41\u2e34\u2e32\uff0c]")
 
@@ -226,7 +228,7 @@ def _names_boilerplate(words: list[str]) -> bool:
 
 REASONS = ("", "boilerplate class words", "non-content region", "form", "teaser card", "link list or linky block",
            "symbols only", "outside the main text", "no main text found", "a tool or site link standing alone",
-           "byline", "follow us or contact line")
+           "byline", "follow us, contact or copyright line")
 
 
 @dataclass
@@ -468,6 +470,14 @@ def analyse(doc: Doc) -> Main:
     article = next((a for a in article_tops if tags[a] == "article"), None)
     if article is not None and all(article <= r <= last[article] for r in roots):
         areas.insert(0, article)
+    elif len(roots) == 1 and tags[roots[0]] in ("body", "html"):
+        # a page whose text stands right in its body: for the layout, the main text is the body's parts that hold
+        # its editorial links or its paragraphs of running text; a menu before them and a footer after them are
+        # placed as on any other page
+        held = [doc.links[k] for k in range(len(doc.links)) if editorial[k]]
+        held += [b for b in range(roots[0], last[roots[0]] + 1) if own_chars[b] >= 25 and not dropped[b]
+                 and density(b) < 0.3 and cum_words[end[b]] - cum_words[start[b]] >= PROSE_WORDS]
+        areas = sorted({_child_of(roots[0], e, parent) for e in held} - {roots[0]}) or areas
     else:
         areas.sort()
     return Main(editorial, words, link_words, doc, block, areas, cum_words, cum_link, why, overruled,
@@ -556,13 +566,20 @@ def _byline(e: int, block: list[int], parent: list[int], start: list[int], end: 
 
 def _follow_line(e: int, block: list[int], parent: list[int], start: list[int], end: list[int],
                  cum_words: list[int], text: list[str]) -> bool:
-    """Whether link element ``e`` stands in a line asking readers to follow the site on social networks or giving
-    its contact details: a block of at most ``FOLLOW_WORDS`` words saying "follow … on", "Síguenos", "Folgen Sie
-    uns", "Tel:", "e-mail us at"…"""
+    """Whether link element ``e`` stands in a line asking readers to follow the site on social networks, giving its
+    contact details or its copyright: a block of at most ``FOLLOW_WORDS`` words saying "follow … on", "Síguenos",
+    "Folgen Sie uns", "Tel:", "e-mail us at", "©"…"""
     b = block[parent[e]] if parent[e] >= 0 else e
     if cum_words[end[b]] - cum_words[start[b]] > FOLLOW_WORDS:
         return False
     return _FOLLOW.search(" ".join("".join(text[start[b]:end[b]]).split())) is not None
+
+
+def _child_of(root: int, e: int, parent: list[int]) -> int:
+    """The child of ``root`` that holds element ``e`` (``root`` itself when ``e`` is ``root``)."""
+    while e != root and parent[e] != root:
+        e = parent[e]
+    return e
 
 
 def _alone(e: int, block: list[int], parent: list[int], start: list[int], end: list[int], cum_words: list[int],
