@@ -140,8 +140,8 @@ BUILDER_BOILERPLATE = ("share-buttons", "post-info", "author-box", "post-navigat
 EMBEDS = frozenset({"twitter-tweet", "twitter-timeline", "instagram-media", "tiktok-embed", "fb-post", "fb-video",
                     "reddit-card", "reddit-embed-bq", "bluesky-embed", "mastodon-embed", "threads-embed"})
 HINT_NONE = (0, False, False, False)
-LISTING_WORDS = 80
-LISTING_SHARE = (0.1, 1.0)
+LISTING_WORDS = 80  # a page with fewer words of running text found is about its biggest list
+LISTING_LINK_SHARE = 0.1  # a listing's words are at least this share link words
 _LISTS = frozenset({"ul", "ol", "dl", "table", "tbody", "div", "section", "main", "article"})
 LINE_SHARE = 0.3
 LINE_WORDS = 25
@@ -157,8 +157,8 @@ TEXT_CONTAINERS = frozenset({
     "c-entry-content", "article__body", "article__content", "post__content", "entry__content",
 })
 # elements that can be an article's text container (a paragraph or a span with the container's class word is not)
-_COLUMNS = ("td", "th", "li")  # cells of a row and items of a list stand beside each other: no continuation
 _CONTAINER_TAGS = frozenset({"div", "section", "article", "main", "td", "body", "dd", "figure"})
+_COLUMNS = ("td", "th", "li")  # cells of a row and items of a list stand beside each other: no continuation
 # words of a class/id token that make an element a column of a layout row ("col-md-4", "elementor-column",
 # "#right", "sidebar-wrap")
 COLUMN_WORDS = frozenset({"col", "cols", "column", "sidebar", "rail", "aside"})
@@ -547,7 +547,7 @@ def _listing(doc: Doc, excluded: list[bool], cum_words: list[int], cum_link: lis
             continue
         words = cum_words[end[e]] - cum_words[start[e]]
         linked = cum_link[end[e]] - cum_link[start[e]]
-        if words <= found or not LISTING_SHARE[0] * words <= linked <= LISTING_SHARE[1] * words:
+        if words <= found or linked < LISTING_LINK_SHARE * words:
             continue
         if count > best_links or (best is not None and best <= e <= last[best]):
             best, best_links = e, count

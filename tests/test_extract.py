@@ -161,6 +161,16 @@ def test_anchor_sources():
     ]
 
 
+def test_anchor_keeps_the_white_space_between_its_elements():
+    # a headline set in two spans on two lines reads "Husband Plea", as a browser shows it; letters of one word in
+    # two elements stay one word
+    html = """<a href="/1"><span>Husband</span>
+      <span>Plea</span></a> <a href="/2">Bold<b>er</b> text</a>
+      <a href="/3"><span>a</span> <span>b</span>\t<i>c</i></a>"""
+    found, _ = links_of(html)
+    assert [lk.anchor for lk in found.links] == ["Husband Plea", "Bolder text", "a b c"]
+
+
 def test_control_characters_and_long_anchors():
     html = '<a href="/a\x01b">ctl\x07 text\x1b</a><a href="/l">' + "word " * 500 + "</a>"
     found, _ = links_of(html, max_anchor_chars=100)
