@@ -219,7 +219,7 @@ class Doc:
     origin: list[int] = field(default_factory=list)  # the element whose own signal gave that region (-1: none)
     weak: list[bool] = field(default_factory=list)  # that region comes from class/id words only
     kind: list[str] = field(default_factory=list)  # class and id (without digits): elements of one kind share it
-    text: list[str] = field(default_factory=list)  # pieces
+    text: list[str] = field(default_factory=list)  # pieces (white space inside a link: " ", words 0)
     words: list[int] = field(default_factory=list)  # words per piece
     owner: list[int] = field(default_factory=list)  # innermost element of each piece
     in_link: list[bool] = field(default_factory=list)  # the piece is link text
@@ -279,9 +279,9 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES, max_links: int = 0,
             tail = el.tail
             if tail and stack:
                 parent = stack[-1]
-                # white space between a link's elements is kept: it separates the anchor's words
+                # white space between a link's elements is kept, as one space: it separates the anchor's words
                 if not parent[8] and (parent[7] >= 0 or not tail.isspace()):
-                    texts.append(tail)
+                    texts.append(tail if not tail.isspace() else " ")
                     words_of.append(len(_WORD_TOKEN.findall(tail)))
                     owner_of.append(parent[0])
                     in_link_of.append(parent[7] >= 0)
@@ -289,8 +289,8 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES, max_links: int = 0,
         parent = stack[-1] if stack else top
         if tag.__class__ is not str:  # an entity reference the parser kept: its tail is text of the parent
             tail = el.tail
-            if tail and stack and not parent[8] and not tail.isspace():
-                texts.append(tail)
+            if tail and stack and not parent[8] and (parent[7] >= 0 or not tail.isspace()):
+                texts.append(tail if not tail.isspace() else " ")
                 words_of.append(len(_WORD_TOKEN.findall(tail)))
                 owner_of.append(parent[0])
                 in_link_of.append(parent[7] >= 0)
@@ -306,7 +306,8 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES, max_links: int = 0,
             cls = get("class") or ""
             sig, hint = _facts(tag, cls, ident or "", get("role") or "", get("aria-label") or "",
                                get("itemtype") or "", scoped)
-            kind_of.append(f"{cls}#{ident.translate(_NO_DIGITS)}" if ident else cls)
+            kind = cls.translate(_NO_DIGITS)
+            kind_of.append(f"{kind}#{ident.translate(_NO_DIGITS)}" if ident else kind)
         else:
             ident = None
             sig, hint = _BARE.get((tag, scoped)) or _facts(tag, "", "", "", "", "", scoped)
@@ -349,7 +350,7 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES, max_links: int = 0,
             found.append((el, region, link_path(stack)))
         text = el.text
         if text and not no_text and (link >= 0 or not text.isspace()):
-            texts.append(text)
+            texts.append(text if not text.isspace() else " ")
             words_of.append(len(_WORD_TOKEN.findall(text)))
             owner_of.append(number)
             in_link_of.append(link >= 0)

@@ -51,7 +51,7 @@ _WORD_CHAR = re.compile(r"\w")
 # anchors of the page's tools and site furniture, in the languages most sites are written in: a link standing alone
 # with one of these is a control, not words of the text ("Print", "Email a friend", "Read more »", "« Previous")
 UTILITY = re.compile(
-    r"^\W*(?:print(?:er[- ]friendly)?(?: version| this)?|printable|e-?mail(?: (?:a|to a) friend| this)?|share"
+    r"^\W*+(?:print(?:er[- ]friendly)?(?: version| this)?|printable|e-?mail(?: (?:a|to a) friend| this)?|share"
     r"(?: this| on \w+)?|tweet|digg(?: this| it)?|reddit!?|del\.icio\.us|delicious|stumbleupon|facebook|twitter"
     r"|linkedin|pinterest|whatsapp|bookmark|save|permalink|permanent link|link|respond|reply|comments?|\d+ comments?"
     r"|leave a (?:comment|reply)|add (?:a )?comment|post a comment|trackback|rss|feed|subscribe|top|back(?: to top)?"
@@ -65,7 +65,7 @@ UTILITY = re.compile(
 # a photo's or video's player link, the page's print, e-mail, share, comment and subscription tools, and the ways
 # back ("Back to the list of questions", "Return to home page", "Jump up")
 FURNITURE = re.compile(
-    r"^\W*(?:read (?:more|on|the (?:full|whole|rest of the) (?:story|article|post))"
+    r"^\W*+(?:read (?:more|on|the (?:full|whole|rest of the) (?:story|article|post))"
     r"|continue reading(?: the main story)?|more\s*(?:\.\.\.|…)|full story|view full (?:story|article)|weiterlesen"
     r"|mehr lesen|lire la suite|leer más"
     r"|seguir leyendo|leggi tutto|continua a leggere|watch(?: the)? video|view full ?size(?: photos?| images?)?"
@@ -74,20 +74,28 @@ FURNITURE = re.compile(
     r"|e-?mail alerts?|newsletter|download (?:mp3|mp4|pdf)|print(?: this)?(?: article| page| story)?"
     r"|e-?mail this(?: article| page| story)?|share(?: this)?(?: article| story| page)?|digg(?: this| it)?|reddit!?"
     r"|del\.icio\.us|stumbleupon|comments? \(\d+\)|\d+ comments?|leave a comment|reply|permalink"
-    r"|(?:go )?back to\b.*|return to\b.*|jump (?:to|up)\b.*|(?:back to )?top(?: of (?:the )?page)?|zurück(?: zu.*)?"
-    r"|retour(?: à.*)?|volver(?: a.*)?|torna(?: a.*)?)\W*$",
+    r"|(?:go )?(?:back|return) to\b.{0,60}?\b(?:top|home|homepage|main|index|list|page|pages|profiles|menu|overview"
+    r"|contents|results|search|questions|archives?|section|site|articles|blog|news|gallery|normal)"
+    r"|jump (?:up|to (?:the )?(?:top|comments?|content|navigation|search|footnotes?|main content|page))"
+    r"|(?:back to )?top(?: of (?:the )?page)?|zurück(?: zu.*)?|retour(?: à.*)?|volver(?: a.*)?|torna(?: a.*)?)\W*$",
     re.IGNORECASE)
-# the word before a byline's name ("Posted by", "November 10, 2012 by", "Von"), or its date ("Posted by: Jeff at")
-_BY = re.compile(r"(?:^|\W)(?:by|von|par|por|door|af|av)\s*:?\s*$|\bposted\b.{0,60}\b(?:at|on)\s*$", re.IGNORECASE)
+# what stands before a byline's name: "By" opening the block, "Posted by", "Words and photos by", a date
+# ("November 10, 2012 by", "12:05 PM by"), or the date after "Posted by: Jeff at"
+_BY = re.compile(r"(?:^|\b(?:posted|written|words|photos?|pictures?|story|reported|edited|published|compiled|text"
+                 r"|video|interview)\b[^.]{0,30}?|\d{4},?\s*|\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?\s*)"
+                 r"(?:by|von|par|por|door|af|av)\s*:?\s*$|\bposted\b.{0,60}\b(?:at|on)\s*$", re.IGNORECASE)
 BYLINE_WORDS = 15  # a byline is a short block
-# a line asking readers to follow the site or the author on social networks ("Follow Marcas on Twitter @MarcasG")
-# or to write, call or e-mail the site ("Tel: 01795 411527 or visit www…", "Write to Caroline Porter at …"), or
-# its copyright line
+BYLINE_CHARS = 100  # how much of the block before the name is read
+# a line asking readers to follow the site or the author on a social network ("Follow Marcas on Twitter @MarcasG"),
+# giving its contact details ("Tel: 01795 411527 or visit www…", "Write to Caroline Porter at …"), or its
+# copyright
 _FOLLOW = re.compile(
-    r"\bfollow(?:ing)?\b.{0,40}\b(?:on|@)|\bs[ií]guenos|\bfolgen? (?:uns|sie)|\bsuivez[- ]nous|\bseguici"
-    r"|\b(?:tel|fax|phone|telephone|e-?mail)\s*[:.]|\b(?:e-?mail|write to|contact) (?:us |me |him |her )?at\b"
-    r"|©|\(c\) \d{4}|\bcopyright\b|\ball rights reserved", re.IGNORECASE)
-FOLLOW_WORDS = 30
+    r"\bfollow(?:ing)?\b.{0,40}?(?:\bon (?:twitter|x|facebook|instagram|linkedin|pinterest|youtube|tiktok|threads"
+    r"|mastodon|bluesky|telegram|snapchat)\b|@\w)|\bs[ií]guenos\b|\bfolgen? (?:sie )?uns\b|\bsuivez[- ]nous\b"
+    r"|\bseguici\b|\b(?:tel|fax|phone|telephone)\b\s*[:.]?\s*[+(]?\d|\be-?mail\s*:"
+    r"|\b(?:e-?mail|write to|contact) (?:us |me |him |her |the \w+ )?at\b"
+    r"|©|\(c\)\s*\d{4}|\bcopyright\s*(?:©|\(c\)|\d{4})|\ball rights reserved\b", re.IGNORECASE)
+FOLLOW_WORDS = 30  # such a line is a short block
 _COMMAS = re.compile("[,\u060c\ufe50\ufe10\ufe11\u2e41\u2e34\u2e32\uff0c]")
 
 # Readability's class/id weights (substring tests, as it does), for choosing the container
@@ -143,11 +151,12 @@ HINT_NONE = (0, False, False, False)
 LISTING_WORDS = 80  # a page with fewer words of running text found is about its biggest list
 LISTING_LINK_SHARE = 0.1  # a listing's words are at least this share link words
 _LISTS = frozenset({"ul", "ol", "dl", "table", "tbody", "div", "section", "main", "article"})
-LINE_SHARE = 0.3
-LINE_WORDS = 25
-LINE_BLOCK = 0.8
-PROSE_WORDS = 10
-PROSE_SHARE = 0.4
+# lines of links beside a prose article (see _link_lines)
+LINE_SHARE = 0.3  # a run of lines is a list of links when this share of its words are link words
+LINE_WORDS = 25  # a line: a block with a link and at most this many words
+LINE_BLOCK = 0.8  # ... or with three links or more and this share of link words
+PROSE_WORDS = 10  # a paragraph of running text has this many words, under 30 % link words
+PROSE_SHARE = 0.4  # the main text is prose when this share of its words stands in such paragraphs
 # tokens of an article's own text container, as themes and CMSs name it
 TEXT_CONTAINERS = frozenset({
     "entry-content", "post-content", "post-body", "entry-body", "article-body", "article-content", "articlebody",
@@ -343,6 +352,8 @@ def analyse(doc: Doc) -> Main:
     for i in range(pieces):
         b = block[doc.owner[i]]
         text = doc.text[i]
+        if text == " ":  # white space between a link's elements is no paragraph text
+            continue
         own_chars[b] += len(text)
         own_commas[b] += len(_COMMAS.findall(text)) if "," in text or "\uff0c" in text or "\u060c" in text else 0
 
@@ -445,24 +456,26 @@ def analyse(doc: Doc) -> Main:
         e = doc.owner[i]
         if inside[e] and not dropped[e] and block[e] not in linky:
             words += doc.words[i]
-            digest.update(doc.text[i].encode("utf-8", "surrogatepass"))
+            if doc.text[i] != " ":  # the white space kept inside links: the hash stays that of the text
+                digest.update(doc.text[i].encode("utf-8", "surrogatepass"))
             if doc.in_link[i]:
                 link_words += doc.words[i]
     why = [0] * len(doc.links)
+    lines = _Lines(doc, block, cum_words)
     for k, e in enumerate(doc.links):
         if inside[e] and not dropped[e] and parent[e] >= 0 and block[parent[e]] in linky:
             why[k] = 5
         elif inside[e] and not dropped[e]:
             anchor = " ".join("".join(doc.text[start[e]:end[e]]).split())
-            if anchor.strip() and _WORD_CHAR.search(anchor) is None:
+            if anchor and _WORD_CHAR.search(anchor) is None:
                 why[k] = 6  # a link of symbols only ("#", "¶", "→") is a permalink or control, not words of the text
             elif FURNITURE.match(anchor) or (
                     UTILITY.match(anchor) and _alone(e, block, parent, start, end, cum_words, cum_link)):
                 why[k] = 9
-            elif _byline(e, block, parent, start, end, cum_words, doc.text):
+            elif lines.byline(e):
                 why[k] = 10
-            elif _follow_line(e, block, parent, start, end, cum_words, doc.text):
-                why[k] = 11
+            elif lines.follow_line(e) or (anchor.startswith("@") and lines.short(e)):
+                why[k] = 11  # (a social handle in a short line: a profile to follow, not words of the text)
             editorial[k] = not why[k]
         else:
             why[k] = dropped[e] if inside[e] else 7
@@ -487,13 +500,13 @@ def analyse(doc: Doc) -> Main:
 def _link_lines(doc: Doc, block: list[int], inside: list[bool], dropped: list[int]) -> set[int]:
     """Blocks of the main text that are lines of links, where the main text is prose.
 
-    The main text is prose when at least ``PROSE_SHARE`` of its words stand in paragraphs of running text
-    (``PROSE_WORDS`` words or more, under 30 % of them link words). A *line* is a block with a link of its own and
-    at most ``LINE_WORDS`` words (a headline with its source and date), or with three links or more and
-    ``LINE_BLOCK`` of its words link words (a menu set inline with "|"). A run of lines one after another holding
-    three links or more, ``LINE_SHARE`` of its words link words, is a list of links beside the article, not words
-    of it. Where the main text is mostly such lines (a link directory, a filmography), they are the page's content
-    and stay.
+    The main text is prose when at least ``PROSE_SHARE`` of its words (those of its whole area, dropped blocks
+    too) stand in paragraphs of running text (``PROSE_WORDS`` words or more, under 30 % of them link words). A
+    *line* is a block with a link of its own and at most ``LINE_WORDS`` words (a headline with its source and
+    date) that does not read as a sentence (:func:`_sentence`), or with three links or more and ``LINE_BLOCK`` of
+    its words link words (a menu set inline with "|"). A run of lines one after another holding three links or
+    more, ``LINE_SHARE`` of its words link words, is a list of links beside the article, not words of it. Where
+    the main text is mostly such lines (a link directory, a filmography), they are the page's content and stay.
     """
     own_words: dict[int, int] = {}
     own_link: dict[int, int] = {}
@@ -521,6 +534,8 @@ def _link_lines(doc: Doc, block: list[int], inside: list[bool], dropped: list[in
             continue
         linked = own_link.get(b, 0)
         line = links.get(b, 0) and (words <= LINE_WORDS or (links[b] >= 3 and linked >= LINE_BLOCK * words))
+        if line and words <= LINE_WORDS and _sentence(doc, b):
+            line = False  # a short sentence with a link: the text's own (an annotated list of links)
         if b >= 0 and not dropped[b] and line:
             run.append(b)
             count, words_in, linked_in = count + links[b], words_in + words, linked_in + linked
@@ -531,6 +546,25 @@ def _link_lines(doc: Doc, block: list[int], inside: list[bool], dropped: list[in
     return out
 
 
+# a date or a time in a line of links: a headline's dateline ("Wed, Jan 16 2008", "21 May, 2007", "09:30")
+_MONTH = "(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+_DATE = re.compile(rf"\b(?:19|20)\d\d\b|\b\d{{1,2}}:\d\d\b|\b{_MONTH}[a-z]*\.? \d{{1,2}}\b|\b\d{{1,2}}\.? {_MONTH}",
+                   re.IGNORECASE)
+
+
+def _sentence(doc: Doc, b: int) -> bool:
+    """Whether block ``b`` reads as a sentence of the text rather than a headline: after its first link it says
+    three words or more of its own and ends with a full stop, a question or an exclamation mark, and it carries no
+    date ("[Hilltop Seeds catalogue]: clear pictures, honest descriptions." is an entry of the author's list; a
+    headline with its source and date is a teaser)."""
+    text, in_link, words = doc.text, doc.in_link, doc.words
+    first = next((i for i in range(doc.start[b], doc.end[b]) if in_link[i]), doc.start[b])
+    own = [i for i in range(first, doc.end[b]) if not in_link[i]]
+    if sum(words[i] for i in own) < 3 or not "".join(text[i] for i in own).rstrip().endswith((".", "!", "?", "…")):
+        return False
+    return _DATE.search("".join(text[doc.start[b]:doc.end[b]])) is None
+
+
 def _listing(doc: Doc, excluded: list[bool], cum_words: list[int], cum_link: list[int], found: int) -> int | None:
     """The list a page with little running text is about (a tour-date list, a roster, a link directory): the
     element holding the most links, five at least, outside the page's menus, headers, footers, sidebars and
@@ -538,46 +572,68 @@ def _listing(doc: Doc, excluded: list[bool], cum_words: list[int], cum_link: lis
     links. None when there is none, or it holds no more words than the main text found. (A site-wide block that
     this takes for content on a small page is still a template link: the crawl-wide pass counts its repeats.)"""
     links, start, end, last = doc.links, doc.start, doc.end, doc.last
-    best, best_links = None, 0
+    best, most = None, 0  # the choice so far, and the links of the element holding the most
     for e in range(len(doc.tag)):
         if excluded[e] or doc.tag[e] not in _LISTS:
             continue
         count = bisect_right(links, last[e]) - bisect_left(links, e)
-        if count < 5 or count < 0.9 * best_links and best is not None and best <= e <= last[best]:
+        deeper = best is not None and best <= e <= last[best]
+        if count < 5 or (count < 0.9 * most if deeper else count <= most):
             continue
         words = cum_words[end[e]] - cum_words[start[e]]
         linked = cum_link[end[e]] - cum_link[start[e]]
         if words <= found or linked < LISTING_LINK_SHARE * words:
             continue
-        if count > best_links or (best is not None and best <= e <= last[best]):
-            best, best_links = e, count
+        best, most = e, most if deeper else count
     return best
 
 
-def _byline(e: int, block: list[int], parent: list[int], start: list[int], end: list[int], cum_words: list[int],
-            text: list[str]) -> bool:
-    """Whether link element ``e`` is the name in a byline: "by" just before it, in a block of at most
-    ``BYLINE_WORDS`` words ("Post written by Leo Babauta.", "November 10, 2012 by alysha")."""
-    b = block[parent[e]] if parent[e] >= 0 else e
-    if cum_words[end[b]] - cum_words[start[b]] > BYLINE_WORDS:
-        return False
-    return _BY.search("".join(text[start[b]:start[e]])[-40:]) is not None
+class _Lines:
+    """What a link's block says around it, read once per block: whether the link is the name in a byline ("by"
+    just before it, in a block of at most ``BYLINE_WORDS`` words: "Post written by Leo Babauta.", "November 10,
+    2012 by alysha") or stands in a line that asks readers to follow the site, gives its contact details or its
+    copyright (a block of at most ``FOLLOW_WORDS`` words: "Follow Marcas on Twitter", "Síguenos en", "Tel:",
+    "e-mail us at", "©")."""
 
+    def __init__(self, doc: Doc, block: list[int], cum_words: list[int]):
+        self.doc, self.block, self.cum_words = doc, block, cum_words
+        self.follow: dict[int, bool] = {}
 
-def _follow_line(e: int, block: list[int], parent: list[int], start: list[int], end: list[int],
-                 cum_words: list[int], text: list[str]) -> bool:
-    """Whether link element ``e`` stands in a line asking readers to follow the site on social networks, giving its
-    contact details or its copyright: a block of at most ``FOLLOW_WORDS`` words saying "follow … on", "Síguenos",
-    "Folgen Sie uns", "Tel:", "e-mail us at", "©"…"""
-    b = block[parent[e]] if parent[e] >= 0 else e
-    if cum_words[end[b]] - cum_words[start[b]] > FOLLOW_WORDS:
-        return False
-    return _FOLLOW.search(" ".join("".join(text[start[b]:end[b]]).split())) is not None
+    def _block(self, e: int) -> tuple[int, int]:
+        doc = self.doc
+        b = self.block[doc.parent[e]] if doc.parent[e] >= 0 else e
+        return b, self.cum_words[doc.end[b]] - self.cum_words[doc.start[b]]
+
+    def byline(self, e: int) -> bool:
+        b, words = self._block(e)
+        if words > BYLINE_WORDS:
+            return False
+        text, before, i = self.doc.text, [], self.doc.start[e] - 1
+        size = 0
+        while i >= self.doc.start[b] and size < BYLINE_CHARS:
+            before.append(text[i])
+            size += len(text[i])
+            i -= 1
+        return _BY.search(" ".join("".join(reversed(before)).split())[-BYLINE_CHARS:]) is not None
+
+    def short(self, e: int) -> bool:
+        return self._block(e)[1] <= FOLLOW_WORDS
+
+    def follow_line(self, e: int) -> bool:
+        b, words = self._block(e)
+        if words > FOLLOW_WORDS:
+            return False
+        said = self.follow.get(b)
+        if said is None:
+            doc = self.doc
+            said = self.follow[b] = _FOLLOW.search(" ".join("".join(doc.text[doc.start[b]:doc.end[b]]).split())) \
+                is not None
+        return said
 
 
 def _child_of(root: int, e: int, parent: list[int]) -> int:
-    """The child of ``root`` that holds element ``e`` (``root`` itself when ``e`` is ``root``)."""
-    while e != root and parent[e] != root:
+    """The child of ``root`` that holds element ``e`` (``root`` itself when ``e`` is ``root``; ``e`` must be in it)."""
+    while e != root and parent[e] != root and parent[e] >= 0:
         e = parent[e]
     return e
 
