@@ -553,13 +553,12 @@ _DATE = re.compile(rf"\b(?:19|20)\d\d\b|\b\d{{1,2}}:\d\d\b|\b{_MONTH}[a-z]*\.? \
 
 
 def _sentence(doc: Doc, b: int) -> bool:
-    """Whether block ``b`` reads as a sentence of the text rather than a headline: after its first link it says
-    three words or more of its own and ends with a full stop, a question or an exclamation mark, and it carries no
-    date ("[Hilltop Seeds catalogue]: clear pictures, honest descriptions." is an entry of the author's list; a
-    headline with its source and date is a teaser)."""
+    """Whether block ``b`` reads as a sentence of the text rather than a headline: it says three words or more of
+    its own besides its links, ends with a full stop, a question or an exclamation mark, and carries no date
+    ("[Hilltop Seeds catalogue]: clear pictures, honest descriptions." and "For sowing dates see [the planting
+    guide] and [saving seeds]." are the author's; a headline with its source and date is a teaser)."""
     text, in_link, words = doc.text, doc.in_link, doc.words
-    first = next((i for i in range(doc.start[b], doc.end[b]) if in_link[i]), doc.start[b])
-    own = [i for i in range(first, doc.end[b]) if not in_link[i]]
+    own = [i for i in range(doc.start[b], doc.end[b]) if not in_link[i]]
     if sum(words[i] for i in own) < 3 or not "".join(text[i] for i in own).rstrip().endswith((".", "!", "?", "…")):
         return False
     return _DATE.search("".join(text[doc.start[b]:doc.end[b]])) is None
