@@ -235,8 +235,8 @@ _NO_DIGITS = str.maketrans("", "", "0123456789")
 
 def _facts(tag: str, cls: str, ident: str, role: str, aria: str, itemtype: str, scoped: bool) -> tuple:
     """``(position signal, maintext hint)`` of an element's tag and attributes; cached, as themes repeat. Digits
-    say nothing about a region (``post-1234``, ``menu-item-45``), so they are left out of the key."""
-    key = (tag, cls.translate(_NO_DIGITS), ident.translate(_NO_DIGITS), role, aria, itemtype, scoped)
+    say nothing about a region (``post-1234``, ``menu-item-45``): ``cls`` and ``ident`` come without them."""
+    key = (tag, cls, ident, role, aria, itemtype, scoped)
     facts = _FACTS.get(key)
     if facts is None:
         if len(_FACTS) > 50_000:  # bounded: a theme has a few hundred distinct elements
@@ -303,11 +303,11 @@ def walk(root: etree._Element, rules: UserRules = NO_RULES, max_links: int = 0,
         if attrib:
             get = attrib.get
             ident = get("id")
-            cls = get("class") or ""
-            sig, hint = _facts(tag, cls, ident or "", get("role") or "", get("aria-label") or "",
+            kind = (get("class") or "").translate(_NO_DIGITS)
+            ident_kind = ident.translate(_NO_DIGITS) if ident else ""
+            sig, hint = _facts(tag, kind, ident_kind, get("role") or "", get("aria-label") or "",
                                get("itemtype") or "", scoped)
-            kind = cls.translate(_NO_DIGITS)
-            kind_of.append(f"{kind}#{ident.translate(_NO_DIGITS)}" if ident else kind)
+            kind_of.append(f"{kind}#{ident_kind}" if ident_kind else kind)
         else:
             ident = None
             sig, hint = _BARE.get((tag, scoped)) or _facts(tag, "", "", "", "", "", scoped)
