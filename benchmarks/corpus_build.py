@@ -47,6 +47,11 @@ Rebuild (from the repository root; ``M`` is wherever the copies are, here the fe
 (defaults: ``--seed 20240611``, quotas trafilatura 150, cleaneval 120, dragnet 110, l3s-gn1 100, googletrends 100
 pages; the run takes about two minutes and writes about 12 MB.)
 
+A second sample of the same sets, for checking rules on pages nobody looked at while writing them: the same
+command with ``--out benchmarks/heldout --held-out benchmarks/corpus --quota trafilatura=150 --quota cleaneval=120
+--quota dragnet=110 --quota l3s-gn1=100 --quota googletrends=80`` (GoogleTrends-2017 has 180 pages in all), then
+``benchmarks/editorial.py --corpus benchmarks/heldout``. Its labels are the rules' alone (no hand check).
+
 Labels (``editorial``: true / false / null = not judged; ``why`` says which rule decided)
 -------------------------------------------------------------------------------------
 Links, their order and anchors are exactly linkcrawler's (the same elements as :func:`linkcrawler.extract.extract`
@@ -862,7 +867,8 @@ READERS = {
 
 def build(sources: dict[str, Source], out: Path, seed: int, quotas: dict[str, int], *, slim_html: bool,
           min_judged: int = 3, min_main_words: int = 20, log=print,
-          checks: dict[tuple[str, int], Check] | None = None) -> dict[str, Counter]:
+          checks: dict[tuple[str, int], Check] | None = None, skip: frozenset[str] = frozenset(),
+          ) -> dict[str, Counter]:
     out.mkdir(parents=True, exist_ok=True)
     stats: dict[str, Counter] = {}
     for dataset, src in sources.items():
@@ -880,6 +886,9 @@ def build(sources: dict[str, Source], out: Path, seed: int, quotas: dict[str, in
                     record = build_page(make(), slim_html=slim_html)
                 except SkipPage as exc:
                     stat[f"skipped: {exc}"] += 1
+                    continue
+                if record["id"] in skip:
+                    stat["skipped: in the other corpus"] += 1
                     continue
                 judged = [link for link in record["links"] if link["editorial"] is not None]
                 if record["main_text"] is not None and len(words(record["main_text"])) < min_main_words:
@@ -913,6 +922,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--slim", action="store_true", help="empty <script>/<style> bodies (smaller files)")
     ap.add_argument("--checks", type=Path, default=CHECKS, help="the hand check's verdicts (module docstring)")
     ap.add_argument("--no-checks", action="store_true", help="keep the labels of the rules alone")
+    ap.add_argument("--held-out", type=Path, metavar="CORPUS",
+                    help="leave out the pages of this corpus folder (a second sample of the same sets, e.g. --out "
+                         "benchmarks/heldout --held-out benchmarks/corpus)")
     args = ap.parse_args(argv)
     quotas = dict(DEFAULT_QUOTAS)
     for q in args.quota:
@@ -922,8 +934,13 @@ def main(argv: list[str] | None = None) -> int:
                if getattr(args, name.replace("-", "_"))}
     if not sources:
         ap.error("give at least one source")
+    skip = frozenset()
+    if args.held_out:
+        from corpus import load  # benchmarks/corpus.py, beside this script
+
+        skip = frozenset(page.id for page in load(args.held_out))
     build(sources, args.out, args.seed, quotas, slim_html=args.slim,
-          checks=None if args.no_checks else read_checks(args.checks))
+          checks=None if args.no_checks else read_checks(args.checks), skip=skip)
     return 0
 
 
