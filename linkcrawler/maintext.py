@@ -463,7 +463,7 @@ def analyse(doc: Doc) -> Main:
     why = [0] * len(doc.links)
     lines = _Lines(doc, block, cum_words)
     for k, e in enumerate(doc.links):
-        if inside[e] and not dropped[e] and parent[e] >= 0 and block[parent[e]] in linky:
+        if inside[e] and not dropped[e] and parent[e] >= 0 and _block_of(e, block, parent) in linky:
             why[k] = 5
         elif inside[e] and not dropped[e]:
             anchor = " ".join("".join(doc.text[start[e]:end[e]]).split())
@@ -600,7 +600,7 @@ class _Lines:
 
     def _block(self, e: int) -> tuple[int, int]:
         doc = self.doc
-        b = self.block[doc.parent[e]] if doc.parent[e] >= 0 else e
+        b = _block_of(e, self.block, doc.parent)
         return b, self.cum_words[doc.end[b]] - self.cum_words[doc.start[b]]
 
     def byline(self, e: int) -> bool:
@@ -637,10 +637,25 @@ def _child_of(root: int, e: int, parent: list[int]) -> int:
     return e
 
 
+def _block_of(e: int, block: list[int], parent: list[int]) -> int:
+    """The block a link element ``e`` stands in (its parent's nearest block-level element)."""
+    return block[parent[e]] if parent[e] >= 0 else e
+
+
+def _children(p: int, last: list[int]) -> list[int]:
+    """The children of element ``p``, in document order."""
+    kids = []
+    e = p + 1
+    while e <= last[p]:
+        kids.append(e)
+        e = last[e] + 1
+    return kids
+
+
 def _alone(e: int, block: list[int], parent: list[int], start: list[int], end: list[int], cum_words: list[int],
            cum_link: list[int]) -> bool:
     """Whether link element ``e`` stands alone: its block holds links and at most two other words."""
-    b = block[parent[e]] if parent[e] >= 0 else e
+    b = _block_of(e, block, parent)
     words = cum_words[end[b]] - cum_words[start[b]]
     return words - (cum_link[end[b]] - cum_link[start[b]]) <= 2
 
@@ -698,12 +713,10 @@ def _with_siblings(top: int, top_score: float, final: dict[int, float], doc: Doc
         return [top]
     threshold = max(10.0, top_score * 0.2)
     roots = []
-    e = p + 1
-    while e <= last[p]:
+    for e in _children(p, last):
         running_text = doc.tag[e] == "p" and own_chars[e] > 80 and density(e) < 0.25  # type: ignore[operator]
         if e == top or final.get(e, -1.0) >= threshold or running_text:
             roots.append(e)
-        e = last[e] + 1
     return roots
 
 
@@ -724,11 +737,7 @@ def _continued(roots: list[int], doc: Doc, excluded: list[bool], cum_words: list
     while parent[a] >= 0 and tags[a] not in ("body", "html", *_COLUMNS):
         p = parent[a]
         words, share = profile(a)
-        kids = []
-        e = p + 1
-        while e <= last[p]:
-            kids.append(e)
-            e = last[e] + 1
+        kids = _children(p, last)
         at = kids.index(a)
         taken = []
         for side in (kids[at + 1:], kids[at - 1::-1] if at else []):
