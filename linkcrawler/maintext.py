@@ -149,6 +149,7 @@ EMBEDS = frozenset({"twitter-tweet", "twitter-timeline", "instagram-media", "tik
                     "reddit-card", "reddit-embed-bq", "bluesky-embed", "mastodon-embed", "threads-embed"})
 HINT_NONE = (0, False, False, False)
 LISTING_WORDS = 80  # a page with fewer words of running text found is about its biggest list
+LIST_PAGE = 3  # ... and one with more than this many times as many words in lists as in its text is about them
 LISTING_LINK_SHARE = 0.1  # a listing's words are at least this share link words
 _LISTS = frozenset({"ul", "ol", "dl", "table", "tbody", "div", "section", "main", "article"})
 # lines of links beside a prose article (see _link_lines)
@@ -369,11 +370,15 @@ def analyse(doc: Doc) -> Main:
             holds_text[parent[e]] = True
     overruled = {e for e in range(n) if (hints[e][1] or (origin[e] == e and weak[e])) and (holds_text[e] or (
         not hints[e][2] and total >= 500 and cum_paragraphs[last[e] + 1] - cum_paragraphs[e] >= 0.5 * total))}
+    # a form that holds most of the running text is the page's wrapper (ASP.NET's aspnetForm, Everything2's
+    # writeups), not a form beside the text: only its controls are form
+    wrappers = {e for e in range(n) if tags[e] == "form" and total >= 500
+                and cum_paragraphs[last[e] + 1] - cum_paragraphs[e] >= 0.5 * total}
     excluded = [False] * n  # inside a non-content region or a boilerplate-named element: no paragraph counts
     for e in range(n):
         p = parent[e]
         excluded[e] = (p >= 0 and excluded[p]) or (
-            e not in overruled and (hints[e][1] or origin[e] == e)) or tags[e] in _FORMS
+            e not in overruled and (hints[e][1] or origin[e] == e)) or (tags[e] in _FORMS and e not in wrappers)
 
     score: dict[int, float] = {}
     for b in range(n):
@@ -440,7 +445,9 @@ def analyse(doc: Doc) -> Main:
             weight, boiler, _, _ = hints[e]
             if e in overruled:
                 boiler = False
-            drop = 1 if boiler else 2 if origin[e] == e and e not in overruled else 3 if tag in _FORMS else 0
+            drop = 1 if boiler else 2 if origin[e] == e and e not in overruled else 0
+            if not drop and tag in _FORMS and e not in wrappers:
+                drop = 3
             if not drop and tag == "article" and e not in article_tops and last[e] > e and articles[root] > 1 \
                     and not holds_text[e] and not hints[e][3]:
                 drop = 4  # a teaser card beside the article (one of several, holding no article text container)
@@ -451,6 +458,24 @@ def analyse(doc: Doc) -> Main:
                 drop = 5
             dropped[e] = drop
     linky = _link_lines(doc, block, inside, dropped)
+    # a page whose main text is mostly link-dense lists (a wiki's disambiguation galleries, a directory with a
+    # paragraph of introduction) is about those lists: conditional cleaning does not drop them, unless class words
+    # weigh against them (comment lists, archives)
+    listed = kept = 0
+    for i in range(pieces):
+        e = doc.owner[i]
+        if inside[e]:
+            if dropped[e] == 5:
+                listed += doc.words[i]
+            elif not dropped[e] and block[e] not in linky:
+                kept += doc.words[i]
+    if kept >= LISTING_WORDS and listed > LIST_PAGE * kept:
+        undo = [False] * n
+        for e in range(n):
+            p = parent[e]
+            if dropped[e] == 5:
+                undo[e] = undo[p] if p >= 0 and dropped[p] == 5 else hints[e][0] >= 0
+        dropped = [0 if undo[e] else d for e, d in enumerate(dropped)]
     digest = blake2b(digest_size=8)
     for i in range(pieces):
         e = doc.owner[i]
