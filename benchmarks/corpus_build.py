@@ -922,9 +922,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--slim", action="store_true", help="empty <script>/<style> bodies (smaller files)")
     ap.add_argument("--checks", type=Path, default=CHECKS, help="the hand check's verdicts (module docstring)")
     ap.add_argument("--no-checks", action="store_true", help="keep the labels of the rules alone")
-    ap.add_argument("--held-out", type=Path, metavar="CORPUS",
+    ap.add_argument("--held-out", type=Path, metavar="CORPUS", action="append", default=[],
                     help="leave out the pages of this corpus folder (a second sample of the same sets, e.g. --out "
-                         "benchmarks/heldout --held-out benchmarks/corpus)")
+                         "benchmarks/heldout --held-out benchmarks/corpus); may be given more than once")
     args = ap.parse_args(argv)
     quotas = dict(DEFAULT_QUOTAS)
     for q in args.quota:
@@ -938,7 +938,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.held_out:
         from corpus import load  # benchmarks/corpus.py, beside this script
 
-        skip = frozenset(page.id for page in load(args.held_out))
+        skip = frozenset(page.id for folder in args.held_out for page in load(folder))
     build(sources, args.out, args.seed, quotas, slim_html=args.slim,
           checks=None if args.no_checks else read_checks(args.checks), skip=skip)
     return 0
