@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Iterable
+from functools import lru_cache
 from hashlib import blake2b
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -30,9 +31,16 @@ _DIGITS = re.compile(r"\d+")
 _PAGE = "{page}"
 
 
+@lru_cache(maxsize=65536)  # a theme's places repeat on every page
 def place(link_path: str) -> str:
     """A link's place on the page, the same on every page of a theme: its XPath without positions and digits."""
     return _DIGITS.sub("", _INDEX.sub("", link_path or ""))
+
+
+@lru_cache(maxsize=64)  # the links table comes page by page
+def _forms(page: str) -> tuple[str, str, str]:
+    """How a page's URL can stand inside a link's target: percent-encoded, form-encoded, as it is."""
+    return quote(page, safe=""), quote_plus(page), page
 
 
 def _hash(text: str) -> int:
@@ -48,7 +56,7 @@ def link_key(page: str, url: str, href: str, anchor: str, position: str, link_pa
         if target == page and href.lstrip().startswith("#"):
             target = _PAGE
         elif len(page) > 8 and target != page:
-            for form in (quote(page, safe=""), quote_plus(page), page):
+            for form in _forms(page):
                 at = target.find(form)
                 # embedded in the target (a share link), or the page itself with parameters ("?share=x")
                 if at > 0 or (at == 0 and target[len(form):len(form) + 1] in ("?", "#")):
@@ -63,6 +71,7 @@ def page_key(url: str, text_hash: str) -> int:
     return int(text_hash, 16) if text_hash else _hash(url)
 
 
+@lru_cache(maxsize=65536)
 def place_key(position: str, link_path: str) -> int:
     """A 64-bit key of a link's place (for blocks whose links change from page to page: related posts)."""
     return _hash(f"{position}\x1f{place(link_path)}")
