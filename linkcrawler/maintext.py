@@ -149,7 +149,6 @@ EMBEDS = frozenset({"twitter-tweet", "twitter-timeline", "instagram-media", "tik
                     "reddit-card", "reddit-embed-bq", "bluesky-embed", "mastodon-embed", "threads-embed"})
 HINT_NONE = (0, False, False, False)
 LISTING_WORDS = 80  # a page with fewer words of running text found is about its biggest list
-LIST_PAGE = 3  # ... and one with more than this many times as many words in lists as in its text is about them
 LISTING_LINK_SHARE = 0.1  # a listing's words are at least this share link words
 _LISTS = frozenset({"ul", "ol", "dl", "table", "tbody", "div", "section", "main", "article"})
 # lines of links beside a prose article (see _link_lines)
@@ -458,24 +457,6 @@ def analyse(doc: Doc) -> Main:
                 drop = 5
             dropped[e] = drop
     linky = _link_lines(doc, block, inside, dropped)
-    # a page whose main text is mostly link-dense lists (a wiki's disambiguation galleries, a directory with a
-    # paragraph of introduction) is about those lists: conditional cleaning does not drop them, unless class words
-    # weigh against them (comment lists, archives)
-    listed = kept = 0
-    for i in range(pieces):
-        e = doc.owner[i]
-        if inside[e]:
-            if dropped[e] == 5:
-                listed += doc.words[i]
-            elif not dropped[e] and block[e] not in linky:
-                kept += doc.words[i]
-    if kept >= LISTING_WORDS and listed > LIST_PAGE * kept:
-        undo = [False] * n
-        for e in range(n):
-            p = parent[e]
-            if dropped[e] == 5:
-                undo[e] = undo[p] if p >= 0 and dropped[p] == 5 else hints[e][0] >= 0
-        dropped = [0 if undo[e] else d for e, d in enumerate(dropped)]
     digest = blake2b(digest_size=8)
     for i in range(pieces):
         e = doc.owner[i]
