@@ -50,7 +50,13 @@ pages; the run takes about two minutes and writes about 12 MB.)
 A second sample of the same sets, for checking rules on pages nobody looked at while writing them: the same
 command with ``--out benchmarks/heldout --held-out benchmarks/corpus --quota trafilatura=150 --quota cleaneval=120
 --quota dragnet=110 --quota l3s-gn1=100 --quota googletrends=80`` (GoogleTrends-2017 has 180 pages in all), then
-``benchmarks/editorial.py --corpus benchmarks/heldout``. Its labels are the rules' alone (no hand check).
+``benchmarks/editorial.py --corpus benchmarks/heldout``. Its labels were hand-checked on 2026-12-02, after the
+rules of 2026-12-01 had been measured on it (``corpus_spotcheck.md``, second round).
+
+A third sample, for the rules written after that: the same command without ``--googletrends`` (all 180 of its
+pages are in the first two), with ``--out benchmarks/fresh --held-out benchmarks/corpus --held-out
+benchmarks/heldout --quota trafilatura=150 --quota cleaneval=120 --quota dragnet=110 --quota l3s-gn1=100``
+(trafilatura's set runs out at 86 pages). Its labels are the rules' alone, and only its totals were read.
 
 Labels (``editorial``: true / false / null = not judged; ``why`` says which rule decided)
 -------------------------------------------------------------------------------------
