@@ -218,3 +218,47 @@ def test_progress_line_on_a_terminal_only(site, tmp_path):
     assert "\r" in text and "pages/s" in text
     last = text.strip().splitlines()[-1].split("\r")[-1]
     assert f"{PAGES + 1} pages" in last and "queued" in last and "links" in last
+
+
+def test_chunks_of_a_csv_table_are_its_whole_lines_as_strings_whatever_a_crash_left(tmp_path, monkeypatch):
+    """The template pass and the table rewrites read CSV tables with pyarrow; a line a killed process cut short
+    (too few fields, a quote left open) is left out, as the csv module leaves it out; where pyarrow gives up midway,
+    the csv module reads on from where it stopped."""
+    import csv
+
+    from linkcrawler.tables import TABLES, _csv_module_chunks, iter_chunks
+
+    columns = list(TABLES["targets"])
+    rows = [[f"http://127.0.0.1/{i}", *([""] * (len(columns) - 1))] for i in range(12_000)]
+    rows[3][1] = 'a "quoted", value\nover two lines'
+    rows[4][1] = "True"
+    with open(tmp_path / "targets.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        writer.writerows(rows[:6])
+        fh.write("http://127.0.0.1/cut,short\r\n")  # too few fields: left out
+        writer.writerows(rows[6:])
+    chunks = list(iter_chunks(tmp_path, "targets"))
+    assert [len(c[columns[0]]) for c in chunks][:2] == [5_000, 5_000]
+    got = [list(row) for c in chunks for row in zip(*(c[k] for k in columns), strict=True)]
+    assert got == rows
+    with open(tmp_path / "targets.csv", "a", newline="", encoding="utf-8") as fh:
+        fh.write('http://127.0.0.1/open,"a quote left open by a kill')
+    got = [list(row) for c in iter_chunks(tmp_path, "targets") for row in zip(*(c[k] for k in columns), strict=True)]
+    expected = [list(row) for c in _csv_module_chunks(tmp_path / "targets.csv", tuple(columns), 5_000)
+                for row in zip(*(c[k] for k in columns), strict=True)]
+    assert got == expected and got[: len(rows)] == rows
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    real = pacsv.open_csv
+
+    def gives_up_after_one_batch(*args, **kwargs):
+        reader = real(*args, **{**kwargs, "read_options": pacsv.ReadOptions(block_size=1 << 16)})
+        yield next(iter(reader))
+        raise pa.ArrowInvalid("CSV parse error")
+
+    monkeypatch.setattr(pacsv, "open_csv", gives_up_after_one_batch)
+    again = [list(row) for c in iter_chunks(tmp_path, "targets") for row in zip(*(c[k] for k in columns), strict=True)]
+    assert again == expected
