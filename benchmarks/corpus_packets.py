@@ -84,7 +84,8 @@ def _path(el: etree._Element) -> str:
     return " < ".join(parts)
 
 
-def _running(block: etree._Element, link_els: list) -> bool:
+def _running(block: etree._Element) -> bool:
+    """Whether ``block`` is running text: ``RUNNING_WORDS`` words or more, under half of them inside links."""
     total = len(words(" ".join(block.itertext())))
     if total < RUNNING_WORDS:
         return False
@@ -98,6 +99,7 @@ def groups_of(page: Page, lists: bool = False) -> list[dict]:
     root = parse_html(page.html)
     els = links_of(root)
     by_block: dict = {}
+    running: dict = {}  # block -> whether it is running text, worked out once per block
     for link in page.links:
         if link.editorial is None:
             continue
@@ -105,8 +107,11 @@ def groups_of(page: Page, lists: bool = False) -> list[dict]:
         block = block_of(el)
         if lists and link.editorial is not False:
             continue
-        if link.editorial is False and not lists and not _running(block, els):
-            continue
+        if link.editorial is False and not lists:
+            if block not in running:
+                running[block] = _running(block)
+            if not running[block]:
+                continue
         key = (link.editorial, _path(block))  # the items of one list, the cells of one table column: one group
         by_block.setdefault(key, []).append((link, block))
     out = []

@@ -367,12 +367,14 @@ def analyse(doc: Doc) -> Main:
     for e in range(n - 1, -1, -1):
         if (hints[e][3] or holds_text[e]) and parent[e] >= 0:
             holds_text[parent[e]] = True
-    overruled = {e for e in range(n) if (hints[e][1] or (origin[e] == e and weak[e])) and (holds_text[e] or (
-        not hints[e][2] and total >= 500 and cum_paragraphs[last[e] + 1] - cum_paragraphs[e] >= 0.5 * total))}
+    def holds_most(e: int) -> bool:
+        return total >= 500 and cum_paragraphs[last[e] + 1] - cum_paragraphs[e] >= 0.5 * total
+
+    overruled = {e for e in range(n) if (hints[e][1] or (origin[e] == e and weak[e])) and (
+        holds_text[e] or (not hints[e][2] and holds_most(e)))}
     # a form that holds most of the running text is the page's wrapper (ASP.NET's aspnetForm, Everything2's
     # writeups), not a form beside the text: only its controls are form
-    wrappers = {e for e in range(n) if tags[e] == "form" and total >= 500
-                and cum_paragraphs[last[e] + 1] - cum_paragraphs[e] >= 0.5 * total}
+    wrappers = {e for e in range(n) if tags[e] == "form" and holds_most(e)}
     excluded = [False] * n  # inside a non-content region or a boilerplate-named element: no paragraph counts
     for e in range(n):
         p = parent[e]
