@@ -118,6 +118,9 @@ BOILERPLATE_WORDS = frozenset({
     "wpcnt", "donate", "donation", "paywall", "login", "signin", "banner", "promoted", "readmore", "toolbar",
     "sharethis", "newsletters", "disclaimer", "featured", "thumbnail", "navbox", "editsection", "postmetadata",
     "catlinks", "commentbody", "commentlist", "userinfo", "username", "ad",
+    # consent managers' banners (OneTrust's optanon-alert-box-body, #onetrust-banner-sdk, #CybotCookiebotDialog)
+    "optanon", "onetrust", "cookiebot", "cybot", "didomi", "truste", "trustarc", "usercentrics", "cmplz",
+    "cookieconsent", "cookienotice", "cookielaw",
 })
 # words that may stand before a boilerplate word in a token: where it is, or a theme's or plugin's prefix
 BOILERPLATE_QUALIFIERS = frozenset({
@@ -126,6 +129,7 @@ BOILERPLATE_QUALIFIERS = frozenset({
     "jp", "td", "ast", "gh", "wp", "c", "m", "o", "et", "fl", "tie", "jeg", "mh", "kb", "nv", "ct", "bs", "sd",
     "a2a", "ez", "yoast", "rank", "math", "jetpack", "jnews", "penci", "sp", "share", "social", "author",
     "related", "pf", "ssba", "heateor", "sfsi", "shared", "addthis", "at", "st", "us", "crp", "yarpp", "mw", "about",
+    "cc", "cky", "borlabs",  # consent banners: Osano's cc-banner, CookieYes' cky-consent-bar, BorlabsCookieBox
 })
 # two-word compounds that name boilerplate though neither word does alone
 BOILERPLATE_PAIRS = frozenset({
@@ -270,7 +274,8 @@ class Main:
         it the main column's ``content`` (a hero, teaser cards, more stories). Where ``p`` is the page itself
         (``body``, or an element holding three quarters of it): a part before the main text is ``navigation`` for
         a menu (three links or more, mostly link text, four words a link at most) or jumps within the page (skip
-        links), else ``header``; the last part with links after it is the ``footer``; parts between are the main
+        links), else ``header``; the last part with links after it is the ``footer``, and so is any part after
+        one its markup names the footer (a cookie banner at the end of the body); parts between are the main
         column's ``content``. Where ``p`` is a smaller container, the part is in the main column: ``content``."""
         doc = self.doc
         parent, last, hint, tags = doc.parent, doc.last, doc.hint, doc.tag
@@ -305,7 +310,23 @@ class Main:
             return "content" if in_main else "header"
         if in_main:
             return "content"
-        return "content" if bisect_right(doc.links, last[p]) > end else "footer"
+        if bisect_right(doc.links, last[p]) == end or self._after_footer(p, x):
+            return "footer"
+        return "content"
+
+    def _after_footer(self, p: int, x: int) -> bool:
+        """Whether part ``x`` of the page ``p`` comes after a part its markup names the footer, past the main text
+        (a cookie banner or a chat widget a script appends to the body)."""
+        doc, anchor = self.doc, self.areas[0]
+        e = anchor
+        while doc.parent[e] != p:
+            e = doc.parent[e]
+        e = doc.last[e] + 1
+        while e < x:
+            if doc.region[e] == "footer":
+                return True
+            e = doc.last[e] + 1
+        return False
 
     def context(self, number: int, size: int = 6, chars: int = 80) -> tuple[str, str]:
         """The words just before and just after element ``number`` inside its nearest block (up to ``size`` words
