@@ -58,6 +58,10 @@ pages are in the first two), with ``--out benchmarks/fresh --held-out benchmarks
 benchmarks/heldout --quota trafilatura=150 --quota cleaneval=120 --quota dragnet=110 --quota l3s-gn1=100``
 (trafilatura's set runs out at 86 pages). Its labels are the rules' alone, and only its totals were read.
 
+A fourth sample, untouched: the same command without ``--trafilatura`` and ``--googletrends``, with ``--out
+benchmarks/fourth --held-out benchmarks/corpus --held-out benchmarks/heldout --held-out benchmarks/fresh --quota
+cleaneval=120 --quota dragnet=110 --quota l3s-gn1=100``. Its labels are the rules' alone.
+
 Labels (``editorial``: true / false / null = not judged; ``why`` says which rule decided)
 -------------------------------------------------------------------------------------
 Links, their order and anchors are exactly linkcrawler's (the same elements as :func:`linkcrawler.extract.extract`
