@@ -259,6 +259,7 @@ class Main:
     reasons: list[int] = field(default_factory=list)  # per link, why it is not editorial (REASONS), 0 if it is
     overruled: set[int] = field(default_factory=set)  # elements whose class words the main text overrules
     text_hash: str = ""  # 64-bit hash of the main text, in hex: pages with the same main text are duplicates
+    footers: dict[int, int] = field(default_factory=dict)  # page part → its first footer part after the main text
 
     def why(self, link: int) -> str:
         """Why link number ``link`` is not editorial, in words ('' when it is)."""
@@ -316,17 +317,21 @@ class Main:
 
     def _after_footer(self, p: int, x: int) -> bool:
         """Whether part ``x`` of the page ``p`` comes after a part its markup names the footer, past the main text
-        (a cookie banner or a chat widget a script appends to the body)."""
-        doc, anchor = self.doc, self.areas[0]
-        e = anchor
-        while doc.parent[e] != p:
-            e = doc.parent[e]
-        e = doc.last[e] + 1
-        while e < x:
-            if doc.region[e] == "footer":
-                return True
+        (a cookie banner or a chat widget a script appends to the body). The first such part is found once per
+        ``p``, not for every link."""
+        footer = self.footers.get(p)
+        if footer is None:
+            doc = self.doc
+            e = _child_of(p, self.areas[0], doc.parent)
+            footer = len(doc.tag)  # none: no part comes after it
             e = doc.last[e] + 1
-        return False
+            while e <= doc.last[p]:
+                if doc.region[e] == "footer":
+                    footer = e
+                    break
+                e = doc.last[e] + 1
+            self.footers[p] = footer
+        return footer < x
 
     def context(self, number: int, size: int = 6, chars: int = 80) -> tuple[str, str]:
         """The words just before and just after element ``number`` inside its nearest block (up to ``size`` words
