@@ -54,7 +54,7 @@ TOKENS = {
     "comments": "comments", "comment": "comments", "comment-list": "comments", "commentlist": "comments",
     "comments-area": "comments", "comment-respond": "comments", "respond": "comments", "disqus_thread": "comments",
     "comment-body": "comments", "comment-content": "comments", "comment-reply-link": "comments",
-    "footer": "footer", "site-footer": "footer", "colophon": "footer", "site-info": "footer",
+    "footer": "footer", "site-footer": "footer", "colophon": "footer", "site-info": "footer", "copyright": "footer",
     "footer-widgets": "footer", "global-footer": "footer", "gh-foot": "footer",
     # content containers, and the parts of an article that carry header/footer words
     "content": CONTENT, "entry-content": CONTENT, "post-content": CONTENT, "article-content": CONTENT,
@@ -72,7 +72,7 @@ REGION_WORDS = {
     "breadcrumb": "breadcrumb", "breadcrumbs": "breadcrumb", "crumbs": "breadcrumb",
     "sidebar": "sidebar", "widget": "sidebar", "widgets": "sidebar", "rail": "sidebar",
     "comments": "comments", "comment": "comments",
-    "footer": "footer", "colophon": "footer",
+    "footer": "footer", "colophon": "footer", "copyright": "footer",
     "content": CONTENT,
 }
 # words that may stand before the region word of a compound: where or which one, or a theme's own prefix
