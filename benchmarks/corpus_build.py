@@ -56,7 +56,8 @@ rules of 2026-12-01 had been measured on it (``corpus_spotcheck.md``, second rou
 A third sample, for the rules written after that: the same command without ``--googletrends`` (all 180 of its
 pages are in the first two), with ``--out benchmarks/fresh --held-out benchmarks/corpus --held-out
 benchmarks/heldout --quota trafilatura=150 --quota cleaneval=120 --quota dragnet=110 --quota l3s-gn1=100``
-(trafilatura's set runs out at 86 pages). Its labels are the rules' alone, and only its totals were read.
+(trafilatura's set runs out at 86 pages). Its labels were hand-checked later on 2026-12-02, after the rules of
+that day had been measured on it, totals only (``corpus_spotcheck.md``, third round).
 
 A fourth sample, untouched: the same command without ``--trafilatura`` and ``--googletrends``, with ``--out
 benchmarks/fourth --held-out benchmarks/corpus --held-out benchmarks/heldout --held-out benchmarks/fresh --quota
