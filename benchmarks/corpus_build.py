@@ -61,7 +61,8 @@ that day had been measured on it, totals only (``corpus_spotcheck.md``, third ro
 
 A fourth sample, untouched: the same command without ``--trafilatura`` and ``--googletrends``, with ``--out
 benchmarks/fourth --held-out benchmarks/corpus --held-out benchmarks/heldout --held-out benchmarks/fresh --quota
-cleaneval=120 --quota dragnet=110 --quota l3s-gn1=100``. Its labels are the rules' alone.
+cleaneval=120 --quota dragnet=110 --quota l3s-gn1=100``. Its labels were hand-checked right after the third
+sample's (``corpus_spotcheck.md``, fourth round); no rule was fitted to one of its pages.
 
 Labels (``editorial``: true / false / null = not judged; ``why`` says which rule decided)
 -------------------------------------------------------------------------------------
