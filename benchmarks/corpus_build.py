@@ -59,10 +59,11 @@ benchmarks/heldout --quota trafilatura=150 --quota cleaneval=120 --quota dragnet
 (trafilatura's set runs out at 86 pages). Its labels were hand-checked later on 2026-12-02, after the rules of
 that day had been measured on it, totals only (``corpus_spotcheck.md``, third round).
 
-A fourth sample, untouched: the same command without ``--trafilatura`` and ``--googletrends``, with ``--out
-benchmarks/fourth --held-out benchmarks/corpus --held-out benchmarks/heldout --held-out benchmarks/fresh --quota
-cleaneval=120 --quota dragnet=110 --quota l3s-gn1=100``. Its labels were hand-checked right after the third
-sample's (``corpus_spotcheck.md``, fourth round); no rule was fitted to one of its pages.
+A fourth sample, on which rules were gated, never fitted: the same command without ``--trafilatura`` and
+``--googletrends``, with ``--out benchmarks/fourth --held-out benchmarks/corpus --held-out benchmarks/heldout
+--held-out benchmarks/fresh --quota cleaneval=120 --quota dragnet=110 --quota l3s-gn1=100``. Its labels were
+hand-checked right after the third sample's (``corpus_spotcheck.md``, fourth round); no rule was fitted to one of
+its pages.
 
 Labels (``editorial``: true / false / null = not judged; ``why`` says which rule decided)
 -------------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ BOILERPLATE_WORDS = frozenset({
     "dateline", "postmeta", "entrymeta", "navigation", "nav", "menu", "footer", "header", "masthead",
     "wpcnt", "donate", "donation", "paywall", "login", "signin", "banner", "promoted", "readmore", "toolbar",
     "sharethis", "newsletters", "disclaimer", "featured", "thumbnail", "navbox", "editsection", "postmetadata",
-    "catlinks", "commentbody", "commentlist", "userinfo", "username", "ad", "copyright", "colophon", "posted",
+    "catlinks", "commentbody", "commentlist", "userinfo", "username", "ad", "posted",
     # consent managers' banners (OneTrust's optanon-alert-box-body, #onetrust-banner-sdk, #CybotCookiebotDialog)
     "optanon", "onetrust", "cookiebot", "cybot", "didomi", "truste", "trustarc", "usercentrics", "cmplz",
     "cookieconsent", "cookienotice", "cookielaw",
