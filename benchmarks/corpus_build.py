@@ -65,6 +65,10 @@ A fourth sample, on which rules were gated, never fitted: the same command witho
 hand-checked right after the third sample's (``corpus_spotcheck.md``, fourth round); no rule was fitted to one of
 its pages.
 
+A sample of sites, for the crawl-wide template pass (``benchmarks/sites.py``): ``--l3s`` alone with ``--out
+benchmarks/sites --min-host-pages 5 --quota l3s-gn1=1000``, every L3S-GN1 page of the hosts it holds five pages of
+or more (it overlaps the other samples; pages outside them have the labels of the rules alone).
+
 Labels (``editorial``: true / false / null = not judged; ``why`` says which rule decided)
 -------------------------------------------------------------------------------------
 Links, their order and anchors are exactly linkcrawler's (the same elements as :func:`linkcrawler.extract.extract`
@@ -135,6 +139,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -881,13 +886,18 @@ READERS = {
 def build(sources: dict[str, Source], out: Path, seed: int, quotas: dict[str, int], *, slim_html: bool,
           min_judged: int = 3, min_main_words: int = 20, log=print,
           checks: dict[tuple[str, int], Check] | None = None, skip: frozenset[str] = frozenset(),
-          ) -> dict[str, Counter]:
+          min_host_pages: int = 0) -> dict[str, Counter]:
     out.mkdir(parents=True, exist_ok=True)
     stats: dict[str, Counter] = {}
     for dataset, src in sources.items():
         makers = list(READERS[dataset](src))
         random.Random(f"{seed}:{dataset}").shuffle(makers)
         stat: Counter = Counter()
+        if min_host_pages:  # only the pages of sites the set holds this many pages of (a small crawl of each)
+            hosts = [urlsplit(make().url or "").hostname for make in makers]
+            counts = Counter(h for h in hosts if h)
+            makers = [make for make, host in zip(makers, hosts, strict=True) if counts[host] >= min_host_pages]
+            stat["sites"] = sum(1 for n in counts.values() if n >= min_host_pages)
         target = out / f"{dataset}.jsonl.xz"
         tmp = target.with_suffix(".xz.part")
         with lzma.open(tmp, "wt", encoding="utf-8", preset=9 | lzma.PRESET_EXTREME) as fh:
@@ -938,6 +948,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--held-out", type=Path, metavar="CORPUS", action="append", default=[],
                     help="leave out the pages of this corpus folder (a second sample of the same sets, e.g. --out "
                          "benchmarks/heldout --held-out benchmarks/corpus); may be given more than once")
+    ap.add_argument("--min-host-pages", type=int, default=0, metavar="N",
+                    help="keep only pages of sites (URL hosts) the set holds at least N pages of, for "
+                         "benchmarks/sites.py (the crawl-wide template pass on each site's pages)")
     args = ap.parse_args(argv)
     quotas = dict(DEFAULT_QUOTAS)
     for q in args.quota:
@@ -953,7 +966,7 @@ def main(argv: list[str] | None = None) -> int:
 
         skip = frozenset(page.id for folder in args.held_out for page in load(folder))
     build(sources, args.out, args.seed, quotas, slim_html=args.slim,
-          checks=None if args.no_checks else read_checks(args.checks), skip=skip)
+          checks=None if args.no_checks else read_checks(args.checks), skip=skip, min_host_pages=args.min_host_pages)
     return 0
 
 

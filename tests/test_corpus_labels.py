@@ -177,3 +177,51 @@ def test_build_and_load_round_trip(tmp_path: Path):
         ("A menu", False), ("B menu", False), ("one link", True)]
     assert [link.i for link in got.judged] == [0, 1, 2]
     assert got.main_text.startswith("Main text with one link")
+
+
+def _l3s_site_page(n: int) -> tuple[str, str]:
+    """An original and an annotated copy of article ``n`` of a news site: its own story and link, and a promotion
+    the theme repeats on every article in the story's container, in running text (page level, editorial)."""
+    story = (f"Storm number {n} hit the coast on Monday, and the harbour master closed the port for the "
+             f"night while <a href='/warning-{n}'>the warning for storm {n}</a> stayed in force until noon.")
+    promo = ("Our print edition comes every morning, with the weather, the tides and the ferry times of the "
+             "whole region: <a href='/subscribe-print'>get the paper delivered</a> from only two pounds a week.")
+    original = (f"<html><body><ul><li><a href='/'>Home</a></li><li><a href='/news'>News</a></li>"
+                f"<li><a href='/sport'>Sport</a></li></ul><div><h1>Storm {n}</h1><p>{story}</p>"
+                f"<p>{promo}</p></div></body></html>")
+    annotated = (f"<html><body><ul><li><a href='javascript:void(0)'>Home</a></li><li>"
+                 f"<a href='javascript:void(0)'>News</a></li><li><a href='javascript:void(0)'>Sport</a></li></ul>"
+                 f"<div><h1><span class='x-nc-sel1'>Storm {n}</span></h1><p><span class='x-nc-sel2'>"
+                 f"{story.replace(f'/warning-{n}', 'javascript:void(0)')}</span></p>"
+                 f"<p>{promo.replace('/subscribe-print', 'javascript:void(0)')}</p></div></body></html>")
+    return original, annotated
+
+
+def test_sites_sample_and_the_template_pass_on_it(tmp_path: Path, capsys):
+    from benchmarks import sites
+    from benchmarks.corpus_build import L3S_FOLDER
+
+    folder = tmp_path / "l3s" / L3S_FOLDER
+    (folder / "original").mkdir(parents=True)
+    (folder / "annotated").mkdir()
+    mapping = []
+    for n in range(7):  # five articles of one site, two of another: only the first site is a crawl
+        original, annotated = _l3s_site_page(n)
+        name = f"00000000-0000-0000-0000-00000000000{n}"
+        (folder / "original" / f"{name}.html").write_text(original, encoding="utf-8")
+        (folder / "annotated" / f"{name}.html").write_text(annotated, encoding="utf-8")
+        host = "127.0.0.1" if n < 5 else "127.0.0.2"
+        mapping.append(f"<urn:uuid:{name}>\thttp://{host}/news/storm-{n}.html")
+    (folder / "url-mapping.txt").write_text("\n".join(mapping) + "\n", encoding="utf-8")
+    stats = build({"l3s-gn1": Source(str(tmp_path / "l3s"))}, tmp_path / "sites", 1, {"l3s-gn1": 100},
+                  slim_html=False, log=lambda *a: None, min_host_pages=5)
+    assert stats["l3s-gn1"]["sites"] == 1 and stats["l3s-gn1"]["pages"] == 5
+    assert {page.url.split("/")[2] for page in corpus.load(tmp_path / "sites")} == {"127.0.0.1"}
+
+    assert sites.main(["--corpus", str(tmp_path / "sites"), "--only", "none"]) == 0
+    rows = {line[:30].strip(): line[30:].split() for line in capsys.readouterr().out.splitlines()}
+    # page level, the promotion in running text is editorial on every page: 5 true and 5 false positives;
+    # the crawl sees it on all five pages in the same place, so it is the theme's, and the story links stay
+    assert rows["linkcrawler, page level"][3:6] == ["5", "5", "0"]
+    assert rows["linkcrawler, after the crawl"][3:6] == ["5", "0", "0"]
+    assert rows["127.0.0.1"] == ["5", "25", "5", "5", "0", "0"]
