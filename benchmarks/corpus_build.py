@@ -30,8 +30,13 @@ is read with ``git`` at ``PATH@REV``, HEAD when no ``@REV`` is given)
     31de39a335bfc6c41da78cb502e75670996cb6d1, ``datasets/googletrends/raw_html`` (upstream has since removed the data
     and links a Google Drive copy). Licence: the repository at that commit is GPL-3.0 (upstream is MIT now); no
     separate licence is stated for the data. Non-ASCII characters of these pages were already replaced by "?".
-Not used: the Scrapinghub/Zyte article-extraction-benchmark and anything derived from it (kept as an independent
-check), AI-generated ground truths, Mozilla Readability's test pages (expected output made by the program).
+``zyte``         the independent check, never in a sample and never tuned on: the Scrapinghub/Zyte
+    article-extraction benchmark (181 article pages of 2019-2020 with their article body as people extracted it,
+    ``html/*.html.gz`` + ``ground-truth.json``), github.com/scrapinghub/article-extraction-benchmark commit
+    4a3bc979f76c0df73cb95fe272e2fc1b96f9f010, MIT licence. Labelled like the gold-text sets (``articleBody``
+    is the main text), built into its own folder: ``--zyte PATH --out benchmarks/zyte`` (all 181 pages).
+Not used: anything derived from the Zyte benchmark, AI-generated ground truths, Mozilla Readability's test pages
+(expected output made by the program).
 
 Rebuild (from the repository root; ``M`` is wherever the copies are, here the fetched bare git dirs)::
 
@@ -128,6 +133,7 @@ import argparse
 import bisect
 import codecs
 import difflib
+import gzip
 import json
 import lzma
 import random
@@ -153,7 +159,8 @@ MAX_ANCHOR_CHARS = 500  # linkcrawler's default cut of Link.anchor
 CONTEXT_WORDS = 4
 MAX_SNIPPET_BLOCK_WORDS = 250
 MIN_COVERAGE = 0.7  # pages whose main text is mostly not in the stored page are skipped
-DEFAULT_QUOTAS = {"trafilatura": 150, "cleaneval": 120, "dragnet": 110, "l3s-gn1": 100, "googletrends": 100}
+DEFAULT_QUOTAS = {"trafilatura": 150, "cleaneval": 120, "dragnet": 110, "l3s-gn1": 100, "googletrends": 100,
+                  "zyte": 181}
 DATASETS = tuple(DEFAULT_QUOTAS)
 
 NO_TEXT = {"script", "style", "template", "noscript", "title", "head", "textarea", "select", "option"}
@@ -822,7 +829,7 @@ def build_page(cand: Candidate, *, slim_html: bool) -> dict:
         labels, main_text = cand.labeller(root, links)
     if main_text is not None and coverage(root, main_text) < MIN_COVERAGE:
         raise SkipPage(f"main text not found in the page (coverage < {MIN_COVERAGE})")
-    stem = Path(cand.source).stem
+    stem = Path(cand.source).stem.removesuffix(".html")  # (x.html.gz)
     record: dict = {
         "id": f"{cand.dataset}:{stem}",
         "dataset": cand.dataset,
@@ -874,12 +881,30 @@ def apply_checks(record: dict, checks: dict[tuple[str, int], Check], stat: Count
         stat[f"hand check: {json.dumps(was)} -> {json.dumps(CHECKED[verdict])}"] += 1
 
 
+def zyte_candidates(src: Source) -> Iterable[Callable[[], Candidate]]:
+    """The Scrapinghub/Zyte article-extraction benchmark (the independent check: module docstring)."""
+    truth = json.loads(src.read("ground-truth.json"))
+    for path in src.list("html"):
+        key = Path(path).name.removesuffix(".html.gz")
+        if not path.endswith(".html.gz") or key not in truth:
+            continue
+
+        def make(path=path, key=key) -> Candidate:
+            body = truth[key].get("articleBody") or ""
+            main = "\n".join(line for line in (clean_text(line) for line in body.splitlines()) if line)
+            return Candidate("zyte", path, truth[key].get("url") or None, decode(gzip.decompress(src.read(path))),
+                             gold_labeller(main))
+
+        yield make
+
+
 READERS = {
     "trafilatura": trafilatura_candidates,
     "cleaneval": cleaneval_candidates,
     "dragnet": dragnet_candidates,
     "l3s-gn1": l3s_candidates,
     "googletrends": googletrends_candidates,
+    "zyte": zyte_candidates,
 }
 
 

@@ -225,3 +225,28 @@ def test_sites_sample_and_the_template_pass_on_it(tmp_path: Path, capsys):
     assert rows["linkcrawler, page level"][3:6] == ["5", "5", "0"]
     assert rows["linkcrawler, after the crawl"][3:6] == ["5", "0", "0"]
     assert rows["127.0.0.1"] == ["5", "25", "5", "5", "0", "0"]
+
+
+def test_zyte_benchmark_is_read_as_its_own_set(tmp_path: Path):
+    import gzip
+    import json
+
+    src = tmp_path / "zyte"
+    (src / "html").mkdir(parents=True)
+    body = ("The river Elbe rose by two metres overnight, the news agency said on Monday.\n\n"
+            "Read the full flood report of the county, with the road closures of the week.")
+    (src / "ground-truth.json").write_text(json.dumps({"abc123": {"articleBody": body,
+                                                                  "url": "http://127.0.0.1/flood"}}))
+    page = ("<html><body><ul><li><a href='/'>Home</a></li><li><a href='/sport'>Sport</a></li></ul><div>"
+            "<p>The <a href='/river'>river Elbe</a> rose by two metres overnight, the news agency said on Monday.</p>"
+            "<p>Read the <a href='/report'>full flood report</a> of the county, with the road closures of the "
+            "week.</p></div></body></html>")
+    (src / "html" / "abc123.html.gz").write_bytes(gzip.compress(page.encode()))
+    (src / "html" / "unlabelled.html.gz").write_bytes(gzip.compress(page.encode()))  # not in the ground truth
+    stats = build({"zyte": Source(str(src))}, tmp_path / "out", 1, {"zyte": 181}, slim_html=False,
+                  log=lambda *a: None)
+    assert stats["zyte"]["pages"] == 1
+    (got,) = corpus.load(tmp_path / "out")
+    assert got.id == "zyte:abc123" and got.url == "http://127.0.0.1/flood"
+    assert [(link.anchor, link.editorial) for link in got.links] == [
+        ("Home", False), ("Sport", False), ("river Elbe", True), ("full flood report", True)]
