@@ -71,8 +71,9 @@ hand-checked right after the third sample's (``corpus_spotcheck.md``, fourth rou
 its pages.
 
 A sample of sites, for the crawl-wide template pass (``benchmarks/sites.py``): ``--l3s`` alone with ``--out
-benchmarks/sites --min-host-pages 5 --quota l3s-gn1=1000``, every L3S-GN1 page of the hosts it holds five pages of
-or more (it overlaps the other samples; pages outside them have the labels of the rules alone).
+benchmarks/sites --min-host-pages 5 --quota l3s-gn1=1000``: the L3S-GN1 pages kept (3 judged links or more…) of the
+hosts with five such pages or more, 81 pages of 10 sites (it overlaps the other samples; pages outside them have
+the labels of the rules alone).
 
 Labels (``editorial``: true / false / null = not judged; ``why`` says which rule decided)
 -------------------------------------------------------------------------------------
@@ -207,6 +208,11 @@ def _node_tokens(text: str, offset: int, out_starts: list[int], out_ends: list[i
                 out_starts.append(offset + m.start())
                 out_ends.append(offset + m.end())
                 out_tokens.append(tok)
+
+
+def text_lines(text: str) -> str:
+    """``text`` with each line's white space folded and its empty lines dropped."""
+    return "\n".join(line for line in (clean_text(x) for x in text.splitlines()) if line)
 
 
 def render(root: etree._Element, label_of: Callable[[etree._Element], str | None] | None = None,
@@ -736,7 +742,7 @@ def dragnet_candidates(src: Source, folder: str = "dragnet_data") -> Iterable[Ca
 
         def make(path=path, stem=stem) -> Candidate:
             gold = DRAGNET_COMMENTS.split(decode(src.read(golds[stem])))[0]
-            main = "\n".join(line for line in (clean_text(x) for x in gold.splitlines()) if line)
+            main = text_lines(gold)
             return Candidate("dragnet", path, None, decode(src.read(path)), gold_labeller(main))
 
         yield make
@@ -891,7 +897,7 @@ def zyte_candidates(src: Source) -> Iterable[Callable[[], Candidate]]:
 
         def make(path=path, key=key) -> Candidate:
             body = truth[key].get("articleBody") or ""
-            main = "\n".join(line for line in (clean_text(line) for line in body.splitlines()) if line)
+            main = text_lines(body)
             return Candidate("zyte", path, truth[key].get("url") or None, decode(gzip.decompress(src.read(path))),
                              gold_labeller(main))
 
@@ -918,37 +924,41 @@ def build(sources: dict[str, Source], out: Path, seed: int, quotas: dict[str, in
         makers = list(READERS[dataset](src))
         random.Random(f"{seed}:{dataset}").shuffle(makers)
         stat: Counter = Counter()
-        if min_host_pages:  # only the pages of sites the set holds this many pages of (a small crawl of each)
-            hosts = [urlsplit(make().url or "").hostname for make in makers]
-            counts = Counter(h for h in hosts if h)
-            makers = [make for make, host in zip(makers, hosts, strict=True) if counts[host] >= min_host_pages]
-            stat["sites"] = sum(1 for n in counts.values() if n >= min_host_pages)
+        kept: list[dict] = []
+        for make in makers:
+            if stat["pages"] >= quotas[dataset]:
+                break
+            stat["tried"] += 1
+            try:
+                record = build_page(make(), slim_html=slim_html)
+            except SkipPage as exc:
+                stat[f"skipped: {exc}"] += 1
+                continue
+            if record["id"] in skip:
+                stat["skipped: in the other corpus"] += 1
+                continue
+            judged = [link for link in record["links"] if link["editorial"] is not None]
+            if record["main_text"] is not None and len(words(record["main_text"])) < min_main_words:
+                stat["skipped: main text < 20 words"] += 1
+                continue
+            if len(judged) < min_judged:
+                stat["skipped: < 3 judged links"] += 1
+                continue
+            kept.append(record)
+            stat["pages"] += 1
+        if min_host_pages:  # only the pages of sites with this many pages kept (a small crawl of each)
+            hosts = Counter(urlsplit(record["url"] or "").hostname for record in kept)
+            sites = {h for h, n in hosts.items() if h and n >= min_host_pages}
+            stat["skipped: fewer pages of its site"] = len(kept) - sum(hosts[h] for h in sites)
+            kept = [record for record in kept if urlsplit(record["url"] or "").hostname in sites]
+            stat["pages"], stat["sites"] = len(kept), len(sites)
         target = out / f"{dataset}.jsonl.xz"
         tmp = target.with_suffix(".xz.part")
         with lzma.open(tmp, "wt", encoding="utf-8", preset=9 | lzma.PRESET_EXTREME) as fh:
-            for make in makers:
-                if stat["pages"] >= quotas[dataset]:
-                    break
-                stat["tried"] += 1
-                try:
-                    record = build_page(make(), slim_html=slim_html)
-                except SkipPage as exc:
-                    stat[f"skipped: {exc}"] += 1
-                    continue
-                if record["id"] in skip:
-                    stat["skipped: in the other corpus"] += 1
-                    continue
-                judged = [link for link in record["links"] if link["editorial"] is not None]
-                if record["main_text"] is not None and len(words(record["main_text"])) < min_main_words:
-                    stat["skipped: main text < 20 words"] += 1
-                    continue
-                if len(judged) < min_judged:
-                    stat["skipped: < 3 judged links"] += 1
-                    continue
+            for record in kept:
                 if checks:
                     apply_checks(record, checks, stat)
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-                stat["pages"] += 1
                 for link in record["links"]:
                     stat["links"] += 1
                     stat[f"editorial={json.dumps(link['editorial'])}"] += 1
@@ -974,8 +984,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="leave out the pages of this corpus folder (a second sample of the same sets, e.g. --out "
                          "benchmarks/heldout --held-out benchmarks/corpus); may be given more than once")
     ap.add_argument("--min-host-pages", type=int, default=0, metavar="N",
-                    help="keep only pages of sites (URL hosts) the set holds at least N pages of, for "
-                         "benchmarks/sites.py (the crawl-wide template pass on each site's pages)")
+                    help="keep only pages of sites (URL hosts) with at least N pages kept, for benchmarks/sites.py "
+                         "(the crawl-wide template pass on each site's pages); give a quota above the set's size")
     args = ap.parse_args(argv)
     quotas = dict(DEFAULT_QUOTAS)
     for q in args.quota:

@@ -81,6 +81,11 @@ class Tally:
     def recall(self) -> float:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
 
+    @property
+    def f1(self) -> float:
+        return 2 * self.precision * self.recall / (self.precision + self.recall) if self.precision + self.recall \
+            else 0.0
+
 
 def pages(folder: Path, limit: int = 0) -> Iterator[dict]:
     """The corpus pages, every set in turn (``limit``: at most that many, spread over the sets)."""
@@ -118,6 +123,24 @@ def _matches(links: list[tuple[str, str]], found: list[tuple[str, str]]) -> list
             anchors[anchor] -= 1
             said[i] = True
     return said
+
+
+def link_keys(root: etree._Element, url: str) -> tuple[list[etree._Element], list[tuple[str, str]]]:
+    """The page's links in linkcrawler's order, and each one's (target, anchor) for matching a library's output."""
+    elements = [el for el in root.iter("a", "area") if el.get("href") is not None]
+    return elements, [(_key(resolve(url, (el.get("href") or "").strip())[0]), clean_text("".join(el.itertext())))
+                      for el in elements]
+
+
+def run_library(run: Callable[[str, str, list[tuple[str, str]]], tuple[list[bool], int]], html: str, url: str,
+                keys: list[tuple[str, str]]) -> tuple[list[bool], int, bool]:
+    """A library's answers and main-text words on one page, and whether it failed there (then nothing is main
+    text)."""
+    try:
+        said, words = run(html, url, keys)
+    except Exception:  # noqa: BLE001 - a library failing on a page says nothing is main text there
+        return [False] * len(keys), 0, True
+    return said, words, False
 
 
 def _words(text: str | None) -> int:
@@ -239,9 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         sets[page["dataset"]] += 1
         root = parse_html(html)
-        elements = [el for el in root.iter("a", "area") if el.get("href") is not None]
-        keys = [(_key(resolve(url, (el.get("href") or "").strip())[0]), clean_text("".join(el.itertext())))
-                for el in elements]
+        elements, keys = link_keys(root, url)
         gold_words = _words(page.get("main_text"))
         articles = sum(1 for _ in root.iter("article"))
         results: dict[str, tuple[list[bool], int | None, float]] = {}
@@ -254,11 +275,8 @@ def main(argv: list[str] | None = None) -> int:
                           ("jusText", lambda h, u, k, root=root: run_justext(h, u, k, root))):
             if name in wanted:
                 start = clock()
-                try:
-                    said, words = run(html, url, keys)
-                except Exception:  # noqa: BLE001 - a library failing on a page says nothing is main text there
-                    said, words = [False] * len(keys), 0
-                    tallies[name].failures += 1
+                said, words, failed = run_library(run, html, url, keys)
+                tallies[name].failures += failed
                 results[name] = (said, words, clock() - start)
         for name, (said, words, seconds) in results.items():
             tally = tallies[name]
@@ -293,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Corpus: {sum(sets.values())} pages with judged links ({', '.join(f'{k} {v}' for k, v in sets.items())})")
     print(f"{'method':18} {'precision':>9} {'recall':>7} {'F1':>6} {'judged':>7} {'words ±25%':>11} {'ms/page':>8}")
     for name, t in tallies.items():
-        f1 = 2 * t.precision * t.recall / (t.precision + t.recall) if t.precision + t.recall else 0.0
+        f1 = t.f1
         words = f"{t.words_ok / t.words_judged:.0%} of {t.words_judged}" if t.words_judged else "-"
         ms = f"{1000 * t.seconds / t.pages:.1f}" if t.seconds else "-"
         failed = f"  ({t.failures} pages failed)" if t.failures else ""

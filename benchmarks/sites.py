@@ -9,7 +9,8 @@ link is scored before and after, beside trafilatura and readability-lxml (page b
 answer) on the same links.
 
 Build the folder from L3S-GN1, whose 621 Google News articles were fetched on one day (the same theme on every page
-of a site): all pages of the 12 hosts with five pages or more (see ``benchmarks/corpus_build.py``)::
+of a site): its pages with three judged links or more, of the 10 hosts with five such pages (see
+``benchmarks/corpus_build.py``)::
 
     L3S=$M/geodrome+page-signal/repo@186d8153b3d111f84865ddc180600a9cbe35ac7f
     .venv/bin/python benchmarks/corpus_build.py --l3s $L3S \\
@@ -28,24 +29,50 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from editorial import Tally, _key, pages, run_readability, run_trafilatura  # noqa: E402
+from editorial import Tally, link_keys, pages, run_library, run_readability, run_trafilatura  # noqa: E402
 
 from linkcrawler.classify import Classifier  # noqa: E402
-from linkcrawler.extract import clean_text, extract, parse_html, resolve  # noqa: E402
-from linkcrawler.template import decide, link_key, page_key, place_key  # noqa: E402
+from linkcrawler.extract import extract, parse_html  # noqa: E402
+from linkcrawler.template import PageCounts, decide, link_key, page_key, place_key  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+
+
+def crawl_answers(group: list[dict], min_pages: int) -> list[tuple[list[bool], list[bool]]]:
+    """Per page of one site: linkcrawler's page-level editorial answers and those after the template pass, keyed
+    and counted as the crawl's close does (``linkcrawler.pipelines`` ``_count_repeats``/``_fill_links``): a page
+    counts once per main text, places count only for non-editorial links, the site's size is its pages."""
+    links, places = PageCounts(), PageCounts()
+    found_pages = []
+    for page in group:
+        url = page["url"]
+        found = extract(parse_html(page["html"]), url, Classifier.for_site(url))
+        keys = [link_key(url, lk.url or "", lk.href or "", lk.anchor or "", lk.position or "", lk.link_path or "",
+                         lk.text_before or "", lk.text_after or "") for lk in found.links]
+        wheres = [place_key(lk.position or "", lk.link_path or "") for lk in found.links]
+        identity = page_key(url, found.text_hash)
+        links.add(keys, identity)
+        places.add([w for w, lk in zip(wheres, found.links, strict=True) if not lk.editorial], identity)
+        found_pages.append(([lk.editorial for lk in found.links], keys, wheres))
+    key_pages, place_pages = links.finish(), places.finish()
+    return [(said, [decide(was, key_pages.get(key, 1), place_pages.get(where, 1), min_pages, len(group))[1]
+                    for was, key, where in zip(said, keys, wheres, strict=True)])
+            for said, keys, wheres in found_pages]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=HERE / "sites")
     parser.add_argument("--min-pages", type=int, default=5, help="LINKCRAWLER_TEMPLATE_MIN_PAGES (default 5)")
-    parser.add_argument("--only", default="", help="comma-separated methods beside linkcrawler (default: both)")
+    parser.add_argument("--only", default=None, help="comma-separated libraries to run beside linkcrawler "
+                        "(trafilatura, readability-lxml; empty: none; default: both)")
     args = parser.parse_args(argv)
     others = {"trafilatura": run_trafilatura, "readability-lxml": run_readability}
-    if args.only:
-        others = {k: v for k, v in others.items() if k in args.only.split(",")}
+    if args.only is not None:
+        wanted = {name for name in args.only.split(",") if name}
+        if wanted - set(others):
+            parser.error(f"unknown libraries: {', '.join(sorted(wanted - set(others)))}")
+        others = {k: v for k, v in others.items() if k in wanted}
     sites: dict[str, list[dict]] = defaultdict(list)
     for page in pages(args.corpus):
         host = urlsplit(page.get("url") or "").hostname
@@ -57,52 +84,29 @@ def main(argv: list[str] | None = None) -> int:
     for host, group in sorted(sites.items()):
         if len(group) < args.min_pages:
             continue
-        crawl = []  # per page: (judged links, page-level answers, link keys, place keys, page identity)
-        key_pages: dict[int, set[int]] = defaultdict(set)
-        place_pages: dict[int, set[int]] = defaultdict(set)
-        for page in group:
-            url = page["url"]
-            found = extract(parse_html(page["html"]), url, Classifier.for_site(url))
-            identity = page_key(url, found.text_hash)
-            keys = [link_key(url, lk.url or "", lk.href or "", lk.anchor or "", lk.position or "", lk.link_path or "",
-                             lk.text_before or "", lk.text_after or "") for lk in found.links]
-            places = [place_key(lk.position or "", lk.link_path or "") for lk in found.links]
-            for key, where, lk in zip(keys, places, found.links, strict=True):
-                key_pages[key].add(identity)
-                if not lk.editorial:
-                    place_pages[where].add(identity)
-            judged = [(i, link["editorial"]) for i, link in enumerate(page["links"]) if link["editorial"] is not None]
-            crawl.append((page, judged, [lk.editorial for lk in found.links], keys, places))
         site = Counter()
-        for page, judged, said, keys, places in crawl:
-            after = [decide(was, len(key_pages[key]), len(place_pages.get(where, ())), args.min_pages,
-                            len(group))[1] for was, key, where in zip(said, keys, places, strict=True)]
+        for page, (said, after) in zip(group, crawl_answers(group, args.min_pages), strict=True):
+            judged = [(i, link["editorial"]) for i, link in enumerate(page["links"]) if link["editorial"] is not None]
             answers = {"linkcrawler, page level": said, "linkcrawler, after the crawl": after}
             if others:
-                root = parse_html(page["html"])
-                elements = [el for el in root.iter("a", "area") if el.get("href") is not None]
-                links = [(_key(resolve(page["url"], (el.get("href") or "").strip())[0]),
-                          clean_text("".join(el.itertext()))) for el in elements]
+                _, keys = link_keys(parse_html(page["html"]), page["url"])
                 for name, run in others.items():
-                    try:
-                        answers[name] = run(page["html"], page["url"], links)[0]
-                    except Exception:  # noqa: BLE001 - a library failing on a page says nothing is main text there
-                        answers[name] = [False] * len(links)
+                    answers[name] = run_library(run, page["html"], page["url"], keys)[0]
             for name, answer in answers.items():
                 for i, truth in judged:
                     tallies[name].add(i < len(answer) and answer[i], truth)
             for i, truth in judged:
+                before, now = i < len(said) and said[i], i < len(after) and after[i]
                 site["judged"] += 1
                 site["true"] += truth
-                site["fp before"] += said[i] and not truth
-                site["fp after"] += after[i] and not truth
-                site["tp lost"] += said[i] and truth and not after[i]
+                site["fp before"] += before and not truth
+                site["fp after"] += now and not truth
+                site["tp lost"] += before and truth and not now
         per_site.append((host, len(group), site))
     print(f"{len(per_site)} sites, {sum(n for _, n, _ in per_site)} pages, template threshold {args.min_pages} pages")
     print(f"{'method':30} {'precision':>9} {'recall':>7} {'F1':>6} {'TP':>5} {'FP':>5} {'FN':>5}")
     for name, t in tallies.items():
-        f1 = 2 * t.precision * t.recall / (t.precision + t.recall) if t.precision + t.recall else 0.0
-        print(f"{name:30} {t.precision:9.3f} {t.recall:7.3f} {f1:6.3f} {t.tp:5d} {t.fp:5d} {t.fn:5d}")
+        print(f"{name:30} {t.precision:9.3f} {t.recall:7.3f} {t.f1:6.3f} {t.tp:5d} {t.fp:5d} {t.fn:5d}")
     print(f"\n{'site':28} {'pages':>5} {'judged':>6} {'true':>5} {'FP page level':>14} {'FP after':>9} "
           f"{'TP lost':>8}")
     for host, n, site in per_site:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from benchmarks import corpus
@@ -179,21 +180,28 @@ def test_build_and_load_round_trip(tmp_path: Path):
     assert got.main_text.startswith("Main text with one link")
 
 
-def _l3s_site_page(n: int) -> tuple[str, str]:
-    """An original and an annotated copy of article ``n`` of a news site: its own story and link, and a promotion
-    the theme repeats on every article in the story's container, in running text (page level, editorial)."""
+def _l3s_site_page(n: int, flood_map: bool) -> tuple[str, str]:
+    """An original and an annotated copy of article ``n`` of a news site: its own story and link, a line of the
+    text that every article repeats word for word (the harbour master's notice), a line on some articles only (the
+    flood map), and a promotion the theme repeats in the story's container, in running text (page level,
+    editorial)."""
     story = (f"Storm number {n} hit the coast on Monday, and the harbour master closed the port for the "
              f"night while <a href='/warning-{n}'>the warning for storm {n}</a> stayed in force until noon.")
+    notice = ("Ferries will stay in port, as <a href='/harbour-notice'>the harbour master's notice</a> says, until "
+              "the wind drops below force eight on the whole coast.")
+    flood = ("Readers can check <a href='/flood-map'>the county flood map</a> before they travel to the coast this "
+             "week, as roads may close.") if flood_map else ""
     promo = ("Our print edition comes every morning, with the weather, the tides and the ferry times of the "
              "whole region: <a href='/subscribe-print'>get the paper delivered</a> from only two pounds a week.")
-    original = (f"<html><body><ul><li><a href='/'>Home</a></li><li><a href='/news'>News</a></li>"
-                f"<li><a href='/sport'>Sport</a></li></ul><div><h1>Storm {n}</h1><p>{story}</p>"
-                f"<p>{promo}</p></div></body></html>")
-    annotated = (f"<html><body><ul><li><a href='javascript:void(0)'>Home</a></li><li>"
-                 f"<a href='javascript:void(0)'>News</a></li><li><a href='javascript:void(0)'>Sport</a></li></ul>"
-                 f"<div><h1><span class='x-nc-sel1'>Storm {n}</span></h1><p><span class='x-nc-sel2'>"
-                 f"{story.replace(f'/warning-{n}', 'javascript:void(0)')}</span></p>"
-                 f"<p>{promo.replace('/subscribe-print', 'javascript:void(0)')}</p></div></body></html>")
+    def blank(html: str) -> str:
+        return re.sub(r"href='[^']*'", "href='javascript:void(0)'", html)
+
+    menu = "<ul><li><a href='/'>Home</a></li><li><a href='/news'>News</a></li><li><a href='/sport'>Sport</a></li></ul>"
+    text = f"<p>{story}</p><p>{notice}</p>" + (f"<p>{flood}</p>" if flood else "")
+    original = f"<html><body>{menu}<div><h1>Storm {n}</h1>{text}<p>{promo}</p></div></body></html>"
+    marked = "".join(f"<p><span class='x-nc-sel2'>{part}</span></p>" for part in re.findall(r"<p>(.*?)</p>", text))
+    annotated = blank(f"<html><body>{menu}<div><h1><span class='x-nc-sel1'>Storm {n}</span></h1>{marked}"
+                      f"<p>{promo}</p></div></body></html>")
     return original, annotated
 
 
@@ -205,26 +213,32 @@ def test_sites_sample_and_the_template_pass_on_it(tmp_path: Path, capsys):
     (folder / "original").mkdir(parents=True)
     (folder / "annotated").mkdir()
     mapping = []
-    for n in range(7):  # five articles of one site, two of another: only the first site is a crawl
-        original, annotated = _l3s_site_page(n)
-        name = f"00000000-0000-0000-0000-00000000000{n}"
+    # site one: five articles and a copy of the first at another URL (one main text: one page for the counts);
+    # site two: four articles, one short of a crawl
+    pages = [("127.0.0.1", n, f"storm-{n}.html", n != 4) for n in range(5)]
+    pages += [("127.0.0.1", 0, "storm-0.html?from=home", True)]
+    pages += [("127.0.0.2", n, f"gale-{n}.html", True) for n in range(4)]
+    for number, (host, n, path, flood_map) in enumerate(pages):
+        original, annotated = _l3s_site_page(n, flood_map)
+        name = f"00000000-0000-0000-0000-0000000000{number:02d}"
         (folder / "original" / f"{name}.html").write_text(original, encoding="utf-8")
         (folder / "annotated" / f"{name}.html").write_text(annotated, encoding="utf-8")
-        host = "127.0.0.1" if n < 5 else "127.0.0.2"
-        mapping.append(f"<urn:uuid:{name}>\thttp://{host}/news/storm-{n}.html")
+        mapping.append(f"<urn:uuid:{name}>\thttp://{host}/news/{path}")
     (folder / "url-mapping.txt").write_text("\n".join(mapping) + "\n", encoding="utf-8")
     stats = build({"l3s-gn1": Source(str(tmp_path / "l3s"))}, tmp_path / "sites", 1, {"l3s-gn1": 100},
                   slim_html=False, log=lambda *a: None, min_host_pages=5)
-    assert stats["l3s-gn1"]["sites"] == 1 and stats["l3s-gn1"]["pages"] == 5
+    assert stats["l3s-gn1"]["sites"] == 1 and stats["l3s-gn1"]["pages"] == 6
     assert {page.url.split("/")[2] for page in corpus.load(tmp_path / "sites")} == {"127.0.0.1"}
 
-    assert sites.main(["--corpus", str(tmp_path / "sites"), "--only", "none"]) == 0
+    assert sites.main(["--corpus", str(tmp_path / "sites"), "--only", ""]) == 0
     rows = {line[:30].strip(): line[30:].split() for line in capsys.readouterr().out.splitlines()}
-    # page level, the promotion in running text is editorial on every page: 5 true and 5 false positives;
-    # the crawl sees it on all five pages in the same place, so it is the theme's, and the story links stay
-    assert rows["linkcrawler, page level"][3:6] == ["5", "5", "0"]
-    assert rows["linkcrawler, after the crawl"][3:6] == ["5", "0", "0"]
-    assert rows["127.0.0.1"] == ["5", "25", "5", "5", "0", "0"]
+    # page level, every line of the text is editorial and so is the promotion: 17 true links (each story's own,
+    # the notice on all six pages, the flood map on five) and 6 false positives. The crawl counts five pages
+    # (the copy is the same text): the promotion and the notice are on all five, in the same place, so they are
+    # the theme's (the notice's 6 true links are lost); the flood map is on four and stays editorial
+    assert rows["linkcrawler, page level"][3:6] == ["17", "6", "0"]
+    assert rows["linkcrawler, after the crawl"][3:6] == ["11", "0", "6"]
+    assert rows["127.0.0.1"] == ["6", "41", "17", "6", "0", "6"]
 
 
 def test_zyte_benchmark_is_read_as_its_own_set(tmp_path: Path):
