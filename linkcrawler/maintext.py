@@ -87,13 +87,19 @@ _BY = re.compile(r"(?:^|\b(?:posted|written|words|photos?|pictures?|story|report
 BYLINE_WORDS = 15  # a byline is a short block
 BYLINE_CHARS = 100  # how much of the block before the name is read
 # a line asking readers to follow the site or the author on a social network ("Follow Marcas on Twitter @MarcasG"),
-# giving its contact details ("Tel: 01795 411527 or visit www…", "Write to Caroline Porter at …"), or its
-# copyright
+# giving its contact details ("Tel: 01795 411527 or visit www…", "Write to Caroline Porter at …"), asking for
+# their tips and stories ("Got a news tip? Email us", "We pay for your stories!", "Submit a letter to the editor"),
+# to sign up or subscribe ("Sign up for our daily newsletter", "Subscribe now to our eNATION edition", "download
+# the Nationnews apps"), or its copyright
 _FOLLOW = re.compile(
     r"\bfollow(?:ing)?\b.{0,40}?(?:\bon (?:twitter|x|facebook|instagram|linkedin|pinterest|youtube|tiktok|threads"
     r"|mastodon|bluesky|telegram|snapchat)\b|@\w)|\bs[ií]guenos\b|\bfolgen? (?:sie )?uns\b|\bsuivez[- ]nous\b"
     r"|\bseguici\b|\b(?:tel|fax|phone|telephone)\b\s*[:.]?\s*[+(]?\d|\be-?mail\s*:"
     r"|\b(?:e-?mail|write to|contact) (?:us |me |him |her |the \w+ )?at\b"
+    r"|\b(?:got a (?:news )?tip|news ?tips?|we pay for (?:your )?stories|send (?:us )?your (?:videos?|stories|pictures"
+    r"|photos|tips)|have a story for|submit a letter|letters? to the editor|e-?mail(?:ing)? us|get in touch with "
+    r"(?:us|our|the))\b|\b(?:sign up (?:here )?for (?:our|the)|subscribe (?:now |today )?to (?:our|the)|download "
+    r"(?:the|our) .{0,30}?apps?)\b"
     r"|©|\(c\)\s*\d{4}|\bcopyright\s*(?:©|\(c\)|\d{4})|\ball rights reserved\b", re.IGNORECASE)
 FOLLOW_WORDS = 30  # such a line is a short block
 _COMMAS = re.compile("[,\u060c\ufe50\ufe10\ufe11\u2e41\u2e34\u2e32\uff0c]")
@@ -241,7 +247,7 @@ def _names_boilerplate(words: list[str]) -> bool:
 
 REASONS = ("", "boilerplate class words", "non-content region", "form", "teaser card", "link list or linky block",
            "symbols only", "outside the main text", "no main text found", "a tool or site link standing alone",
-           "byline", "follow us, contact or copyright line")
+           "byline", "follow us, contact, sign-up or copyright line")
 
 
 @dataclass
