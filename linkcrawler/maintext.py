@@ -58,7 +58,8 @@ UTILITY = re.compile(
     r"|(?:back|return) to \w+(?: \w+)?|home|main|next|prev(?:ious)?|older|newer|more(?: \w+)?|read more|continue"
     r"(?: reading)?|full (?:story|article)|view (?:larger|full)(?: image)?|enlarge|zoom|login|log in|sign in"
     r"|register|sign up|help|feedback|contact(?: us)?|about(?: us)?|privacy(?: policy)?|terms(?: of \w+)?|imprint"
-    r"|sitemap|advertise|drucken|druckversion|weiterlesen|mehr|zurück|nach oben|teilen|kommentare?|impressum"
+    r"|learn more|join(?: now| us| today)?|view now|get started(?: now| today)?|close|edit|watch now|sitemap"
+    r"|advertise|drucken|druckversion|weiterlesen|mehr|zurück|nach oben|teilen|kommentare?|impressum"
     r"|datenschutz|kontakt|imprimer|lire la suite|retour|partager|commentaires?|suite|imprimir|leer más|volver"
     r"|compartir|comentarios?|stampa|condividi|leggi tutto|indietro)\W*$", re.IGNORECASE)
 # anchors of post furniture, never words of the text wherever they stand: a teaser's link to the rest of its story,
@@ -71,7 +72,8 @@ FURNITURE = re.compile(
     r"|seguir leyendo|leggi tutto|continua a leggere|watch(?: the)? video|view full ?size(?: photos?| images?)?"
     r"|view (?:larger|full) (?:image|photo)s?|enlarge(?: (?:image|photo))?|subscribe(?: now| today| here)?"
     r"|sign up(?: now| here| today)?|tweet(?: this)?"
-    r"|e-?mail alerts?|newsletter|download (?:mp3|mp4|pdf)|print(?: this)?(?: article| page| story)?"
+    r"|e-?mail alerts?|newsletter|order reprints|today'?s paper|click (?:here )?to (?:view|watch|play)(?: the)? video"
+    r"|download (?:mp3|mp4|pdf)|print(?: this)?(?: article| page| story)?"
     r"|e-?mail this(?: article| page| story)?|share(?: this)?(?: article| story| page)?|digg(?: this| it)?|reddit!?"
     r"|del\.icio\.us|stumbleupon|comments? \(\d+\)|\d+ comments?|leave a comment|reply|permalink"
     r"|(?:go )?(?:back|return) to\b.{0,60}?\b(?:top|home|homepage|main|index|list|page|pages|profiles|menu|overview"
