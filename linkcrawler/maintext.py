@@ -58,7 +58,7 @@ UTILITY = re.compile(
     r"|(?:back|return) to \w+(?: \w+)?|home|main|next|prev(?:ious)?|older|newer|more(?: \w+)?|read more|continue"
     r"(?: reading)?|full (?:story|article)|view (?:larger|full)(?: image)?|enlarge|zoom|login|log in|sign in"
     r"|register|sign up|help|feedback|contact(?: us)?|about(?: us)?|privacy(?: policy)?|terms(?: of \w+)?|imprint"
-    r"|learn more|join(?: now| us| today)?|view now|get started(?: now| today)?|close|edit|watch now|sitemap"
+    r"|learn more|join (?:now|today)|view now|sitemap"
     r"|advertise|drucken|druckversion|weiterlesen|mehr|zurück|nach oben|teilen|kommentare?|impressum"
     r"|datenschutz|kontakt|imprimer|lire la suite|retour|partager|commentaires?|suite|imprimir|leer más|volver"
     r"|compartir|comentarios?|stampa|condividi|leggi tutto|indietro)\W*$", re.IGNORECASE)
@@ -72,8 +72,9 @@ FURNITURE = re.compile(
     r"|seguir leyendo|leggi tutto|continua a leggere|watch(?: the)? video|view full ?size(?: photos?| images?)?"
     r"|view (?:larger|full) (?:image|photo)s?|enlarge(?: (?:image|photo))?|subscribe(?: now| today| here)?"
     r"|sign up(?: now| here| today)?|tweet(?: this)?"
-    r"|e-?mail alerts?|newsletter|order reprints|today'?s paper|click (?:here )?to (?:view|watch|play)(?: the)? video"
-    r"|download (?:mp3|mp4|pdf)|print(?: this)?(?: article| page| story)?"
+    r"|e-?mail alerts?|newsletter|order reprints|today['’]?s paper"
+    r"|click (?:here )?to (?:view|watch|play)(?: the)? video|download (?:mp3|mp4|pdf)"
+    r"|print(?: this)?(?: article| page| story)?"
     r"|e-?mail this(?: article| page| story)?|share(?: this)?(?: article| story| page)?|digg(?: this| it)?|reddit!?"
     r"|del\.icio\.us|stumbleupon|comments? \(\d+\)|\d+ comments?|leave a comment|reply|permalink"
     r"|(?:go )?(?:back|return) to\b.{0,60}?\b(?:top|home|homepage|main|index|list|page|pages|profiles|menu|overview"
@@ -98,10 +99,12 @@ _FOLLOW = re.compile(
     r"|mastodon|bluesky|telegram|snapchat)\b|@\w)|\bs[ií]guenos\b|\bfolgen? (?:sie )?uns\b|\bsuivez[- ]nous\b"
     r"|\bseguici\b|\b(?:tel|fax|phone|telephone)\b\s*[:.]?\s*[+(]?\d|\be-?mail\s*:"
     r"|\b(?:e-?mail|write to|contact) (?:us |me |him |her |the \w+ )?at\b"
-    r"|\b(?:got a (?:news )?tip|news ?tips?|we pay for (?:your )?stories|send (?:us )?your (?:videos?|stories|pictures"
-    r"|photos|tips)|have a story for|submit a letter|letters? to the editor|e-?mail(?:ing)? us|get in touch with "
-    r"(?:us|our|the))\b|\b(?:sign up (?:here )?for (?:our|the)|subscribe (?:now |today )?to (?:our|the)|download "
-    r"(?:the|our) .{0,30}?apps?)\b"
+    # (asked at the start of a sentence: "Police got a tip from…", "Volunteers can sign up for the beach clean" and
+    # "a letter to the editor of the Globe" are the text's)
+    r"|(?:^|[.!?:,]\s*|\bplease )(?:(?:got|have) a (?:news )?tip\b[^.!?]{0,60}\?|we pay for (?:your )?stories"
+    r"|send (?:us )?your (?:videos?|stories|pictures|photos|tips)|(?:do you )?have a story for|submit a letter"
+    r"|e-?mail us|get in touch with (?:us|our)|sign up (?:here )?for (?:our|the)|subscribe (?:now |today )?to"
+    r" (?:our|the))(?!\w)|\bdownload (?:the|our) .{0,30}?\bapps? (?:for|on) (?:ios|android|iphone)\b"
     r"|©|\(c\)\s*\d{4}|\bcopyright\s*(?:©|\(c\)|\d{4})|\ball rights reserved\b", re.IGNORECASE)
 FOLLOW_WORDS = 30  # such a line is a short block
 _COMMAS = re.compile("[,\u060c\ufe50\ufe10\ufe11\u2e41\u2e34\u2e32\uff0c]")
@@ -632,9 +635,10 @@ def _listing(doc: Doc, excluded: list[bool], cum_words: list[int], cum_link: lis
 class _Lines:
     """What a link's block says around it, read once per block: whether the link is the name in a byline ("by"
     just before it, in a block of at most ``BYLINE_WORDS`` words: "Post written by Leo Babauta.", "November 10,
-    2012 by alysha") or stands in a line that asks readers to follow the site, gives its contact details or its
-    copyright (a block of at most ``FOLLOW_WORDS`` words: "Follow Marcas on Twitter", "Síguenos en", "Tel:",
-    "e-mail us at", "©")."""
+    2012 by alysha") or stands in a line that asks readers to follow the site, for their tips or stories, to sign up
+    or subscribe, gives its contact details or its copyright (a block of at most ``FOLLOW_WORDS`` words: "Follow
+    Marcas on Twitter", "Síguenos en", "Tel:", "e-mail us at", "Got a news tip? Email us", "Sign up for our daily
+    newsletter", "©")."""
 
     def __init__(self, doc: Doc, block: list[int], cum_words: list[int]):
         self.doc, self.block, self.cum_words = doc, block, cum_words
