@@ -896,10 +896,8 @@ def zyte_candidates(src: Source) -> Iterable[Callable[[], Candidate]]:
             continue
 
         def make(path=path, key=key) -> Candidate:
-            body = truth[key].get("articleBody") or ""
-            main = text_lines(body)
             return Candidate("zyte", path, truth[key].get("url") or None, decode(gzip.decompress(src.read(path))),
-                             gold_labeller(main))
+                             gold_labeller(text_lines(truth[key].get("articleBody") or "")))
 
         yield make
 

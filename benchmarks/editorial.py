@@ -311,11 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Corpus: {sum(sets.values())} pages with judged links ({', '.join(f'{k} {v}' for k, v in sets.items())})")
     print(f"{'method':18} {'precision':>9} {'recall':>7} {'F1':>6} {'judged':>7} {'words ±25%':>11} {'ms/page':>8}")
     for name, t in tallies.items():
-        f1 = t.f1
         words = f"{t.words_ok / t.words_judged:.0%} of {t.words_judged}" if t.words_judged else "-"
         ms = f"{1000 * t.seconds / t.pages:.1f}" if t.seconds else "-"
         failed = f"  ({t.failures} pages failed)" if t.failures else ""
-        print(f"{name:18} {t.precision:9.3f} {t.recall:7.3f} {f1:6.3f} {t.tp + t.fp + t.fn + t.tn:7d} {words:>11} "
+        print(f"{name:18} {t.precision:9.3f} {t.recall:7.3f} {t.f1:6.3f} {t.tp + t.fp + t.fn + t.tn:7d} {words:>11} "
               f"{ms:>8}{failed}")
     print("\nAgainst the labels before the hand check (benchmarks/corpus_checks.jsonl):")
     for name, t in before_check.items():

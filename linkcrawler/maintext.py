@@ -90,10 +90,10 @@ _BY = re.compile(r"(?:^|\b(?:posted|written|words|photos?|pictures?|story|report
 BYLINE_WORDS = 15  # a byline is a short block
 BYLINE_CHARS = 100  # how much of the block before the name is read
 # a line asking readers to follow the site or the author on a social network ("Follow Marcas on Twitter @MarcasG"),
-# giving its contact details ("Tel: 01795 411527 or visit www…", "Write to Caroline Porter at …"), asking for
-# their tips and stories ("Got a news tip? Email us", "We pay for your stories!", "Submit a letter to the editor"),
-# to sign up or subscribe ("Sign up for our daily newsletter", "Subscribe now to our eNATION edition", "download
-# the Nationnews apps"), or its copyright
+# giving its contact details ("Tel: 01795 411527 or visit www…", "Write to Caroline Porter at …"), asking in a
+# sentence of its own for their tips, stories or letters ("Got a news tip? …", "We pay for your stories!", "Submit
+# a letter"), to get in touch ("Email us"), to sign up or subscribe ("Sign up for our daily newsletter", "Subscribe
+# now to our eNATION edition") or to download its apps ("… apps for iOS and Android"), or its copyright
 _FOLLOW = re.compile(
     r"\bfollow(?:ing)?\b.{0,40}?(?:\bon (?:twitter|x|facebook|instagram|linkedin|pinterest|youtube|tiktok|threads"
     r"|mastodon|bluesky|telegram|snapchat)\b|@\w)|\bs[ií]guenos\b|\bfolgen? (?:sie )?uns\b|\bsuivez[- ]nous\b"

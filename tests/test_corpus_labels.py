@@ -215,15 +215,15 @@ def test_sites_sample_and_the_template_pass_on_it(tmp_path: Path, capsys):
     mapping = []
     # site one: five articles and a copy of the first at another URL (one main text: one page for the counts);
     # site two: four articles, one short of a crawl
-    pages = [("127.0.0.1", n, f"storm-{n}.html", n != 4) for n in range(5)]
-    pages += [("127.0.0.1", 0, "storm-0.html?from=home", True)]
-    pages += [("127.0.0.2", n, f"gale-{n}.html", True) for n in range(4)]
-    for number, (host, n, path, flood_map) in enumerate(pages):
+    pages = [("http://127.0.0.1/news/", n, f"storm-{n}.html", n != 4) for n in range(5)]
+    pages += [("http://127.0.0.1/news/", 0, "storm-0.html?from=home", True)]
+    pages += [("http://127.0.0.2/news/", n, f"gale-{n}.html", True) for n in range(4)]
+    for number, (site, n, path, flood_map) in enumerate(pages):
         original, annotated = _l3s_site_page(n, flood_map)
         name = f"00000000-0000-0000-0000-0000000000{number:02d}"
         (folder / "original" / f"{name}.html").write_text(original, encoding="utf-8")
         (folder / "annotated" / f"{name}.html").write_text(annotated, encoding="utf-8")
-        mapping.append(f"<urn:uuid:{name}>\thttp://{host}/news/{path}")
+        mapping.append(f"<urn:uuid:{name}>\t{site}{path}")
     (folder / "url-mapping.txt").write_text("\n".join(mapping) + "\n", encoding="utf-8")
     stats = build({"l3s-gn1": Source(str(tmp_path / "l3s"))}, tmp_path / "sites", 1, {"l3s-gn1": 100},
                   slim_html=False, log=lambda *a: None, min_host_pages=5)
